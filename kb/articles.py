@@ -1,0 +1,222 @@
+"""FAQ articles: Markdown files with YAML front matter, and the checks an editor runs on them."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("ru", "en")
+# A second-level heading that starts the operator-only part of an article.
+OPERATOR_HEADINGS = ("для оператора", "для операторов", "оператору", "for operators", "for operator",
+                     "operator notes", "internal")
+ID_PATTERN = re.compile(r"^[^\s/\\]+$")  # ids appear in URLs and file names
+_H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+    level: str = "error"  # error | warning
+
+    def __str__(self):
+        return f"{self.path}:{self.line}: {self.level}: {self.message}"
+
+
+@dataclass
+class Article:
+    id: str
+    title: str
+    lang: str
+    questions: list[str]
+    tags: list[str]
+    body: str  # the public answer, Markdown
+    operator_notes: str = ""
+    path: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def phrasings(self) -> list[str]:
+        """The main question and every other known way of asking it."""
+        return [self.title, *self.questions]
+
+    def content_hash(self) -> str:
+        text = "\x1f".join([self.id, self.title, self.lang, *self.questions, "|", *self.tags,
+                            self.body, self.operator_notes])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class ArticleError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _split_front_matter(text: str):
+    """Return (yaml_text, body_text, body_first_line) or None when there is no front matter."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None
+    for number, line in enumerate(lines[1:], start=1):
+        if line.strip() in ("---", "..."):
+            return "".join(lines[1:number]), "".join(lines[number + 1:]), number + 2
+    return None
+
+
+def _split_operator_notes(body: str) -> tuple[str, str]:
+    public, notes, in_notes = [], [], False
+    for line in body.splitlines():
+        heading = _H2.match(line)
+        if heading:
+            in_notes = heading.group(1).strip().rstrip(":").lower() in OPERATOR_HEADINGS
+            if in_notes:
+                continue
+        (notes if in_notes else public).append(line)
+    return "\n".join(public).strip(), "\n".join(notes).strip()
+
+
+def _key_lines(yaml_text: str) -> dict[str, int]:
+    """Line (within the YAML) of each top-level key, so problems can point at it."""
+    found = {}
+    for number, line in enumerate(yaml_text.splitlines(), start=1):
+        match = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
+        if match:
+            found.setdefault(match.group(1), number)
+    return found
+
+
+def parse_article(text: str, path: str = "<string>", default_id: str | None = None):
+    """Parse one article. Returns (article or None, problems)."""
+    problems: list[Problem] = []
+
+    def problem(line, message, level="error"):
+        problems.append(Problem(path, line, message, level))
+
+    parts = _split_front_matter(text)
+    if parts is None:
+        problem(1, "no YAML front matter: the file must start with a '---' line and the header must end with '---'")
+        return None, problems
+    yaml_text, body, body_line = parts
+    try:
+        meta = yaml.safe_load(yaml_text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem(line, f"front matter is not valid YAML: {reason}")
+        return None, problems
+    if not isinstance(meta, dict):
+        problem(2, "front matter must be a mapping of keys (id, title, lang, questions, tags)")
+        return None, problems
+
+    lines = {key: number + 1 for key, number in _key_lines(yaml_text).items()}
+    article_id = meta.get("id", default_id)
+    if article_id is None or not ID_PATTERN.match(str(article_id)):
+        problem(lines.get("id", 2), f"id {article_id!r} must be one word without spaces or slashes")
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problem(lines.get("title", 2), "missing title: every article needs the main question as `title`")
+    lang = meta.get("lang")
+    if lang not in LANGUAGES:
+        problem(lines.get("lang", 2), f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    questions = meta.get("questions", [])
+    if questions is None:
+        questions = []
+    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
+        problem(lines.get("questions", 2), "`questions` must be a list of non-empty strings")
+        questions = []
+    tags = meta.get("tags", [])
+    if isinstance(tags, str):
+        tags = [tags]
+    if not isinstance(tags, list) or not all(isinstance(t, (str, int)) for t in tags):
+        problem(lines.get("tags", 2), "`tags` must be a list of words")
+        tags = []
+    public, notes = _split_operator_notes(body)
+    if not public:
+        problem(body_line, "empty body: write the answer below the front matter")
+    if any(p.level == "error" for p in problems):
+        return None, problems
+    known = {"id", "title", "lang", "questions", "tags"}
+    article = Article(
+        id=str(article_id), title=title.strip(), lang=lang,
+        questions=[q.strip() for q in questions], tags=[str(t) for t in tags],
+        body=public, operator_notes=notes, path=path,
+        extra={k: v for k, v in meta.items() if k not in known},
+    )
+    return article, problems
+
+
+def load_articles(directory) -> tuple[list[Article], list[Problem]]:
+    """Load every `*.md` under `directory` (files starting with `_` or `.` are not articles).
+
+    Returns the articles that parsed and every problem found, so an editor sees them all at once.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"articles folder not found: {directory}")
+    articles, problems, seen = [], [], {}
+    for path in sorted(directory.rglob("*.md")):
+        rel = path.relative_to(directory)
+        if any(part.startswith(("_", ".")) for part in rel.parts):
+            continue
+        shown = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(shown, text_line_of_offset(path.read_bytes(), exc.start),
+                                    "file is not valid UTF-8"))
+            continue
+        article, found = parse_article(text, shown, default_id=path.stem)
+        problems.extend(found)
+        if article is None:
+            continue
+        if article.id in seen:
+            problems.append(Problem(shown, _id_line(text), f"duplicate id {article.id!r}: also used by {seen[article.id]}"))
+            continue
+        seen[article.id] = shown
+        articles.append(article)
+    return articles, problems
+
+
+def text_line_of_offset(data: bytes, offset: int) -> int:
+    return data[:offset].count(b"\n") + 1
+
+
+def _id_line(text: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(r"^id\s*:", line):
+            return number
+    return 1
+
+
+def near_duplicates(articles: list[Article], threshold: float = 0.8) -> list[Problem]:
+    """Warn about pairs of articles whose questions read almost the same (character n-grams).
+
+    Two articles answering the same question split the votes of search and confuse customers.
+    """
+    if len(articles) < 2:
+        return []
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [" ".join(a.phrasings).lower() for a in articles]
+    matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
+    similarity = (matrix @ matrix.T).toarray()
+    problems = []
+    for i in range(len(articles)):
+        for j in range(i + 1, len(articles)):
+            if similarity[i, j] >= threshold:
+                problems.append(Problem(
+                    articles[j].path, 1,
+                    f"near-duplicate of {articles[i].path} ({articles[i].id!r}, similarity {similarity[i, j]:.2f}): "
+                    "merge them or make the questions distinct", level="warning"))
+    return problems
+
+
+def check_articles(directory) -> tuple[list[Article], list[Problem]]:
+    """Everything `kb check` reports: parse problems, duplicates, near-duplicates."""
+    articles, problems = load_articles(directory)
+    return articles, problems + near_duplicates(articles)

