@@ -1,0 +1,28 @@
+"""Errors a user can fix; the CLI prints them and the API turns them into one JSON shape."""
+
+
+class KBError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class QueryError(KBError):
+    code = "invalid_query"
+
+
+class NotFound(KBError):
+    status = 404
+    code = "not_found"
+
+
+class IndexMissing(KBError):
+    status = 503
+    code = "index_missing"

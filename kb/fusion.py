@@ -1,0 +1,67 @@
+"""Pure functions that turn per-encoder similarities into one ranking score per article.
+
+Kept free of I/O so they are unit-tested on their own, including all-equal scores.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from kb.config import ENCODER_WEIGHTS, ENGLISH_ONLY
+
+# How much the classifier's probability adds to the fused cosine when ranking (docs/quality.md).
+CLASSIFIER_WEIGHT = 0.5
+# How much the keyword (BM25) evidence adds, as a share of the best keyword score of the query.
+KEYWORD_WEIGHT = 0.0
+# An answer passage matches a question less directly than a known phrasing does.
+PASSAGE_PENALTY = 0.1
+
+
+def article_max(row_scores: np.ndarray, row_starts: np.ndarray, n_rows: int) -> np.ndarray:
+    """Best row score per article; rows are stored grouped by article, `row_starts` marks each group.
+
+    Works on one query (1-D) or many (2-D, one query a row).
+    """
+    if n_rows == 0:
+        return np.zeros(row_scores.shape[:-1] + (0,), np.float32)
+    return np.maximum.reduceat(row_scores, row_starts, axis=-1)
+
+
+def encoder_weights(encoders, query_lang: str, article_langs: np.ndarray) -> dict[str, np.ndarray]:
+    """Weight of each encoder for each article, given the question's language.
+
+    English-only encoders count only for an English question against an English article.
+    """
+    english_pair = (article_langs == "en") & (query_lang == "en")
+    weights = {}
+    for name in encoders:
+        weight = ENCODER_WEIGHTS.get(name, 1.0)
+        weights[name] = np.where(english_pair, weight, 0.0) if name in ENGLISH_ONLY else np.full(len(article_langs), weight)
+    return weights
+
+
+def fuse_semantic(per_encoder: dict[str, np.ndarray], weights: dict[str, np.ndarray]) -> np.ndarray:
+    """Weighted mean of the encoders' similarities, per article."""
+    total = sum(weights[name] for name in per_encoder)
+    fused = sum(weights[name] * scores for name, scores in per_encoder.items())
+    return fused / np.maximum(total, 1e-9)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def normalise_keyword(keyword: np.ndarray) -> np.ndarray:
+    """BM25 scores as a share of the query's best, so their scale does not depend on the query."""
+    top = float(keyword.max()) if len(keyword) else 0.0
+    return keyword / top if top > 0 else np.zeros_like(keyword)
+
+
+def rank_scores(semantic: np.ndarray, probabilities: np.ndarray | None, keyword: np.ndarray | None) -> np.ndarray:
+    score = semantic.astype(np.float64)
+    if probabilities is not None:
+        score = score + CLASSIFIER_WEIGHT * probabilities
+    if keyword is not None and KEYWORD_WEIGHT:
+        score = score + KEYWORD_WEIGHT * normalise_keyword(keyword)
+    return score

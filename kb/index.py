@@ -1,0 +1,306 @@
+"""Building the search index: whoosh for keywords, faiss for embeddings, and what is learnt.
+
+A build goes into a fresh folder under `<out>/builds/` and only then becomes `<out>/current`
+(a symlink swapped atomically), so a failed build leaves the previous index serving.
+Embeddings are cached by model and text hash: unchanged text is never embedded again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb import calibration, fusion
+from kb.articles import Article, Problem, load_articles
+from kb.config import ENCODER_WEIGHTS, ENGLISH_ONLY
+from kb.errors import KBError
+
+FORMAT = 1
+CALIBRATION_SAMPLE = 3000  # phrasings used to learn the threshold; enough for a stable estimate
+KEEP_BUILDS = 2
+
+
+class BuildError(KBError):
+    code = "build_failed"
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass
+class BuildReport:
+    path: str
+    articles: int
+    phrasings: int
+    passages: int
+    embedded: int  # texts that were not in the cache
+    seconds: float
+    threshold: float
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+_MARKDOWN = re.compile(r"[*_`#>\[\]]|\(https?://[^)]*\)")
+
+
+def passages(body: str, limit: int = 400) -> list[str]:
+    """Paragraphs of the answer as plain text, each short enough to embed well."""
+    found = []
+    for block in re.split(r"\n\s*\n", body):
+        text = " ".join(_MARKDOWN.sub(" ", block).split())
+        if len(text) >= 12:
+            found.append(text[:limit])
+    return found or [" ".join(_MARKDOWN.sub(" ", body).split())[:limit]]
+
+
+class EmbeddingCache:
+    """Vectors of one model keyed by text hash, kept in `<out>/cache/` between builds."""
+
+    def __init__(self, folder: Path, model_id: str):
+        self.path = folder / f"{text_hash(model_id)}.npz"
+        self.vectors: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            try:
+                with np.load(self.path) as data:
+                    self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+            except (OSError, ValueError, KeyError):
+                self.vectors = {}  # a damaged cache only costs time
+
+    def save(self, keep: set[str]):
+        keys = sorted(k for k in self.vectors if k in keep)
+        if not keys:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]))
+        os.replace(tmp, self.path)
+
+
+def embed_all(embedder, texts: list[str], cache: EmbeddingCache, progress) -> tuple[np.ndarray, int]:
+    hashes = [text_hash(t) for t in texts]
+    missing = sorted({h: t for h, t in zip(hashes, texts) if h not in cache.vectors}.items())
+    batch = 256
+    for start in range(0, len(missing), batch):
+        chunk = missing[start:start + batch]
+        vectors = embedder.encode([t for _, t in chunk])
+        cache.vectors.update(zip([h for h, _ in chunk], vectors))
+        progress(len(chunk))
+    return np.stack([cache.vectors[h] for h in hashes]).astype(np.float32), len(missing)
+
+
+def _whoosh_schema():
+    from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+
+    from kb.text import analyzer
+
+    text = analyzer()
+    return Schema(id=ID(stored=True, unique=True), lang=ID(stored=True), number=STORED,
+                  title=TEXT(analyzer=text, field_boost=3.0),
+                  questions=TEXT(analyzer=text, field_boost=2.0),
+                  body=TEXT(analyzer=text, field_boost=1.0),
+                  tags=KEYWORD(lowercase=True, commas=True, scorable=True))
+
+
+def write_whoosh(folder: Path, articles: list[Article]):
+    from whoosh import index as whoosh_index
+
+    folder.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(folder), _whoosh_schema())
+    writer = ix.writer(limitmb=256)
+    for number, article in enumerate(articles):
+        writer.add_document(id=article.id, lang=article.lang, number=number, title=article.title,
+                            questions="\n".join(article.questions), body=article.body,
+                            tags=",".join(article.tags))
+    writer.commit()
+
+
+def feature_sets(encoders: list[str]) -> dict[str, list[str]]:
+    """The classifier's inputs: multilingual encoders for any question, all of them for English."""
+    multilingual = [e for e in encoders if e not in ENGLISH_ONLY]
+    sets = {"multi": multilingual} if multilingual else {}
+    if any(e in ENGLISH_ONLY for e in encoders):
+        sets["en"] = list(encoders)
+    return sets
+
+
+def features(vectors: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+    """Encoders' vectors side by side, each scaled so its share matches its fusion weight."""
+    return np.hstack([np.sqrt(ENCODER_WEIGHTS.get(n, 1.0)) * vectors[n] for n in names]).astype(np.float32)
+
+
+def train_classifier(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic regression, one class per article, over the articles' own phrasings."""
+    from sklearn.linear_model import LogisticRegression
+
+    n_classes = int(labels.max()) + 1
+    if n_classes < 2:
+        return np.zeros((x.shape[1], 1), np.float32), np.zeros(1, np.float32)
+    model = LogisticRegression(C=10.0, max_iter=300, tol=1e-3).fit(x, labels)
+    return model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32)
+
+
+def calibrate(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray, starts: np.ndarray,
+              article_langs: np.ndarray, rng_seed: int = 0) -> dict:
+    """Learn the no-match threshold from the articles' own phrasings (see kb.calibration)."""
+    n_rows = len(phrase_article)
+    rng = np.random.default_rng(rng_seed)
+    sample = np.arange(n_rows) if n_rows <= CALIBRATION_SAMPLE else np.sort(rng.choice(n_rows, CALIBRATION_SAMPLE, replace=False))
+    answerable, unanswerable = [], []
+    for chunk in np.array_split(sample, max(1, len(sample) // 256)):
+        per_encoder = {}
+        for name, vectors in phrase_vectors.items():
+            scores = vectors[chunk] @ vectors.T
+            scores[np.arange(len(chunk)), chunk] = -np.inf  # leave the phrasing itself out
+            per_encoder[name] = fusion.article_max(scores, starts, n_rows)
+        for lang in ("ru", "en"):
+            mask = article_langs[phrase_article[chunk]] == lang
+            if not mask.any():
+                continue
+            weights = fusion.encoder_weights(phrase_vectors, lang, article_langs)
+            fused = fusion.fuse_semantic({n: s[mask] for n, s in per_encoder.items()}, weights)
+            own = phrase_article[chunk][mask]
+            own_score = fused[np.arange(len(own)), own]
+            fused[np.arange(len(own)), own] = -np.inf
+            other_best = fused.max(axis=1)
+            found = np.isfinite(own_score) & (own_score > other_best)
+            answerable.extend(own_score[found].tolist())
+            unanswerable.extend(other_best[np.isfinite(other_best)].tolist())
+    answerable, unanswerable = np.array(answerable), np.array(unanswerable)
+    threshold = calibration.best_threshold(answerable, unanswerable)
+    return {"threshold": threshold, "slope": calibration.slope(answerable, threshold),
+            "answerable": len(answerable), "unanswerable": len(unanswerable)}
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled or total == 0:
+        return lambda n: None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="embedding", unit="text", delay=1.0, leave=False)
+    return bar.update, bar.close
+
+
+def build_index(articles_dir, out_dir, encoders=("minilm", "use", "e5"), progress: bool = False) -> BuildReport:
+    """Build a complete index of `articles_dir` and make it `<out_dir>/current`."""
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    articles, problems = load_articles(articles_dir)
+    errors = [p for p in problems if p.level == "error"]
+    if errors:
+        raise BuildError(f"{len(errors)} problem(s) in the articles; the previous index keeps serving", errors)
+    if not articles:
+        raise BuildError(f"no articles found in {articles_dir}; the previous index keeps serving")
+    builds = out_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    tmp = builds / f".tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        report = _write_build(tmp, out_dir / "cache", articles, list(encoders), progress, started)
+        final = builds / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        os.rename(tmp, final)
+        _point_current(out_dir, final)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, KBError):
+            raise
+        if isinstance(exc, Exception):
+            raise BuildError(f"index build failed: {exc}; the previous index keeps serving") from exc
+        raise
+    _remove_old_builds(builds, keep=final)
+    report.path = str(final)
+    return report
+
+
+def _point_current(out_dir: Path, build: Path):
+    link = out_dir / "current"
+    tmp_link = out_dir / f".current-{uuid.uuid4().hex[:8]}"
+    os.symlink(os.path.relpath(build, out_dir), tmp_link)
+    os.replace(tmp_link, link)  # atomic: readers see the old build or the new one, never neither
+
+
+def _remove_old_builds(builds: Path, keep: Path):
+    old = sorted(p for p in builds.iterdir() if p != keep and not p.name.startswith("."))
+    for path in old[:max(0, len(old) - (KEEP_BUILDS - 1))]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoders: list[str], progress, started) -> BuildReport:
+    from kb.embedders import get_embedder
+
+    folder.mkdir(parents=True)
+    phrase_texts, phrase_article, passage_texts, passage_article = [], [], [], []
+    for number, article in enumerate(articles):
+        for text in article.phrasings:
+            phrase_texts.append(text)
+            phrase_article.append(number)
+        for text in passages(article.body):
+            passage_texts.append(text)
+            passage_article.append(number)
+    phrase_article, passage_article = np.array(phrase_article), np.array(passage_article)
+    phrase_starts = np.searchsorted(phrase_article, np.arange(len(articles)))
+    passage_starts = np.searchsorted(passage_article, np.arange(len(articles)))
+    article_langs = np.array([a.lang for a in articles])
+
+    embedders = {name: get_embedder(name) for name in encoders}
+    caches = {name: EmbeddingCache(cache_dir, e.model_id) for name, e in embedders.items()}
+    all_texts = phrase_texts + passage_texts
+    todo = sum(len({text_hash(t) for t in all_texts} - caches[n].vectors.keys()) for n in encoders)
+    update, close = _progress_bar(todo, progress)
+    phrase_vectors, embedded = {}, 0
+    import faiss
+
+    try:
+        for name, embedder in embedders.items():
+            vectors, new = embed_all(embedder, all_texts, caches[name], update)
+            embedded += new
+            caches[name].save({text_hash(t) for t in all_texts})
+            phrase_vectors[name] = vectors[:len(phrase_texts)]
+            for part, rows in (("phrasings", vectors[:len(phrase_texts)]), ("passages", vectors[len(phrase_texts):])):
+                flat = faiss.IndexFlatIP(rows.shape[1])
+                flat.add(np.ascontiguousarray(rows))
+                faiss.write_index(flat, str(folder / f"{name}.{part}.faiss"))
+    finally:
+        close()
+
+    classifiers = {}
+    for set_name, names in feature_sets(encoders).items():
+        weights, bias = train_classifier(features(phrase_vectors, names), phrase_article)
+        classifiers[set_name] = names
+        np.save(folder / f"classifier.{set_name}.weights.npy", weights)
+        np.save(folder / f"classifier.{set_name}.bias.npy", bias)
+    calib = calibrate(phrase_vectors, phrase_article, phrase_starts, article_langs)
+
+    write_whoosh(folder / "whoosh", articles)
+    np.save(folder / "phrase_article.npy", phrase_article)
+    np.save(folder / "passage_article.npy", passage_article)
+    _write_json(folder / "articles.json", [asdict(a) for a in articles])
+    _write_json(folder / "texts.json", {"phrasings": phrase_texts, "passages": passage_texts})
+    manifest = {
+        "format": FORMAT,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "models": {name: e.model_id for name, e in embedders.items()},
+        "encoders": encoders,
+        "classifiers": classifiers,
+        "calibration": calib,
+        "counts": {"articles": len(articles), "phrasings": len(phrase_texts), "passages": len(passage_texts),
+                   "languages": {lang: int((article_langs == lang).sum()) for lang in sorted(set(article_langs))}},
+        "articles": {a.id: a.content_hash() for a in articles},
+    }
+    _write_json(folder / "manifest.json", manifest)
+    return BuildReport(path=str(folder), articles=len(articles), phrasings=len(phrase_texts),
+                       passages=len(passage_texts), embedded=embedded,
+                       seconds=round(time.perf_counter() - started, 2), threshold=calib["threshold"])
+
+
+def _write_json(path: Path, data):
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")

@@ -1,0 +1,228 @@
+"""Answering a question from a built index: the one search function behind the CLI and the API."""
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kb import calibration, fusion
+from kb.config import MAX_QUERY_CHARS
+from kb.errors import IndexMissing, QueryError
+from kb.index import features
+from kb.text import analyzer, guess_language, stem, words
+
+CANDIDATES = 256  # rows fetched from faiss per encoder; articles beyond them cannot win
+
+
+@dataclass
+class Result:
+    id: str
+    title: str
+    lang: str
+    score: float
+    confidence: float
+    matched: str  # the known phrasing (or answer passage) closest to the question
+    snippet: str  # HTML-escaped text with the question's words in <mark>
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    lang: str
+    no_match: bool
+    confidence: float
+    results: list[Result]
+    took_ms: float = 0.0
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def clean_query(query) -> str:
+    if not isinstance(query, str):
+        raise QueryError("the question must be text")
+    query = " ".join(query.split())
+    if not query:
+        raise QueryError("the question is empty: type a few words")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the question is too long: {len(query)} characters, at most {MAX_QUERY_CHARS}")
+    return query
+
+
+class Searcher:
+    """A loaded index build. Load once per process; `search` is safe to call from many threads."""
+
+    def __init__(self, index_dir):
+        import faiss
+
+        index_dir = Path(index_dir)
+        current = index_dir / "current"
+        if not (current / "manifest.json").exists():
+            raise IndexMissing(f"no index in {index_dir}: run `kb index` first")
+        self.path = current.resolve()  # pin this build even if `current` moves on
+        self.manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        self.articles = json.loads((self.path / "articles.json").read_text(encoding="utf-8"))
+        self.by_id = {a["id"]: a for a in self.articles}
+        texts = json.loads((self.path / "texts.json").read_text(encoding="utf-8"))
+        self.phrasings, self.passage_texts = texts["phrasings"], texts["passages"]
+        self.phrase_article = np.load(self.path / "phrase_article.npy")
+        self.passage_article = np.load(self.path / "passage_article.npy")
+        n = len(self.articles)
+        self.phrase_starts = np.searchsorted(self.phrase_article, np.arange(n))
+        self.passage_starts = np.searchsorted(self.passage_article, np.arange(n))
+        self.article_langs = np.array([a["lang"] for a in self.articles])
+        self.encoders = self.manifest["encoders"]
+        self.flat = {(name, part): faiss.read_index(str(self.path / f"{name}.{part}.faiss"))
+                     for name in self.encoders for part in ("phrasings", "passages")}
+        self.classifiers = {
+            set_name: (names, np.load(self.path / f"classifier.{set_name}.weights.npy"),
+                       np.load(self.path / f"classifier.{set_name}.bias.npy"))
+            for set_name, names in self.manifest["classifiers"].items()}
+        calib = self.manifest["calibration"]
+        self.threshold, self.slope = calib["threshold"], calib["slope"]
+        from whoosh import index as whoosh_index
+
+        self.whoosh = whoosh_index.open_dir(str(self.path / "whoosh"))
+        self._whoosh_searcher = threading.local()
+        self._analyzer = analyzer()
+        self._embedders = None
+        self._lock = threading.Lock()
+
+    # -- pieces -------------------------------------------------------------------------
+    def embedders(self):
+        from kb.embedders import get_embedder
+
+        if self._embedders is None:
+            self._embedders = {name: get_embedder(name) for name in self.encoders}
+        return self._embedders
+
+    def _per_article(self, name: str, part: str, vector: np.ndarray):
+        """Best row similarity per article for one encoder, and the best row of each article."""
+        flat = self.flat[(name, part)]
+        k = min(CANDIDATES, flat.ntotal)
+        scores, rows = flat.search(vector[None, :], k)
+        scores, rows = scores[0], rows[0]
+        owners = (self.phrase_article if part == "phrasings" else self.passage_article)[rows]
+        floor = float(scores[-1]) if flat.ntotal > k else -1.0
+        best = np.full(len(self.articles), floor, np.float32)
+        best_row = np.full(len(self.articles), -1)
+        # faiss returns rows best first, so the first row seen per article is its best.
+        first = np.unique(owners, return_index=True)[1]
+        best[owners[first]] = scores[first]
+        best_row[owners[first]] = rows[first]
+        return best, best_row
+
+    def keyword_scores(self, query: str) -> np.ndarray:
+        from whoosh.query import Or, Term
+
+        scores = np.zeros(len(self.articles))
+        terms = {t.text for t in self._analyzer(query)}
+        if not terms:
+            return scores
+        searcher = getattr(self._whoosh_searcher, "value", None)
+        if searcher is None:
+            searcher = self._whoosh_searcher.value = self.whoosh.searcher()
+        q = Or([Term(f, t) for f in ("title", "questions", "body") for t in sorted(terms)])
+        for hit in searcher.search(q, limit=50):
+            scores[hit["number"]] = hit.score
+        return scores
+
+    # -- the search ---------------------------------------------------------------------
+    def search(self, query, lang: str | None = None, limit: int = 5) -> SearchResponse:
+        import time
+
+        started = time.perf_counter()
+        query = clean_query(query)
+        if lang not in (None, "", "ru", "en"):
+            raise QueryError(f"unknown language {lang!r}: use ru or en")
+        if not isinstance(limit, int) or not 1 <= limit <= 50:
+            raise QueryError("limit must be a whole number from 1 to 50")
+        query_lang = guess_language(query)
+        vectors = {name: e.encode([query])[0] for name, e in self.embedders().items()}
+
+        per_encoder, phrase_rows, passage_rows = {}, {}, {}
+        for name, vector in vectors.items():
+            by_phrase, phrase_rows[name] = self._per_article(name, "phrasings", vector)
+            by_passage, passage_rows[name] = self._per_article(name, "passages", vector)
+            per_encoder[name] = np.maximum(by_phrase, by_passage - fusion.PASSAGE_PENALTY)
+        weights = fusion.encoder_weights(self.encoders, query_lang, self.article_langs)
+        semantic = fusion.fuse_semantic(per_encoder, weights)
+
+        set_name = "en" if query_lang == "en" and "en" in self.classifiers else "multi"
+        probabilities = None
+        if set_name in self.classifiers:
+            names, w, b = self.classifiers[set_name]
+            probabilities = fusion.softmax(features({n: vectors[n][None, :] for n in names}, names) @ w + b)[0]
+        keyword = self.keyword_scores(query) if fusion.KEYWORD_WEIGHT else None
+        score = fusion.rank_scores(semantic, probabilities, keyword)
+
+        allowed = np.ones(len(self.articles), bool) if not lang else self.article_langs == lang
+        order = [i for i in np.argsort(-score, kind="stable") if allowed[i]][:limit]
+        results = [self._result(i, score[i], semantic[i], query, vectors, phrase_rows, passage_rows)
+                   for i in order]
+        # How sure we are that some article answers: the best fused similarity of any allowed
+        # article, calibrated. It is the first result's confidence and decides "no match".
+        top_confidence = 0.0
+        if results:
+            best = float(semantic[allowed].max())
+            top_confidence = round(calibration.confidence(best, self.threshold, self.slope), 4)
+            results[0].confidence = max(results[0].confidence, top_confidence)
+        return SearchResponse(query=query, lang=query_lang, no_match=top_confidence < 0.5,
+                              confidence=top_confidence, results=results,
+                              took_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    def _result(self, i, score, semantic, query, vectors, phrase_rows, passage_rows) -> Result:
+        article = self.articles[i]
+        # The phrasing the strongest multilingual encoder found closest stands for the match.
+        name = "e5" if "e5" in phrase_rows else self.encoders[0]
+        row = phrase_rows[name][i]
+        matched = self.phrasings[row] if row >= 0 else article["title"]
+        return Result(id=article["id"], title=article["title"], lang=article["lang"],
+                      score=round(float(score), 4),
+                      confidence=round(calibration.confidence(float(semantic), self.threshold, self.slope), 4),
+                      matched=matched, snippet=snippet(article["body"], query), tags=article["tags"])
+
+
+def snippet(body: str, query: str, length: int = 220) -> str:
+    """The sentence of the answer that shares most words with the question, words marked."""
+    plain = " ".join(re.sub(r"[*_`#>]|\]\([^)]*\)|\[", " ", body).split())
+    sentences = re.split(r"(?<=[.!?])\s+", plain) or [plain]
+    query_stems = {stem(w) for w in words(query) if len(w) > 2}
+
+    def overlap(sentence):
+        return sum(stem(w) in query_stems for w in words(sentence))
+
+    best = max(range(len(sentences)), key=lambda k: (overlap(sentences[k]), -k))
+    text = " ".join(sentences[best:])
+    if len(text) > length:
+        text = text[:length].rsplit(" ", 1)[0] + " …"
+    out = []
+    for token in re.split(r"(\w+)", text):
+        escaped = html.escape(token)
+        out.append(f"<mark>{escaped}</mark>" if token and len(token) > 2 and stem(token.lower().replace("ё", "е")) in query_stems else escaped)
+    return "".join(out)
+
+
+_searchers: dict[str, Searcher] = {}
+_searchers_lock = threading.Lock()
+
+
+def get_searcher(index_dir, reload: bool = False) -> Searcher:
+    """The loaded index for a folder, shared within the process; reloaded when `current` moved."""
+    key = str(Path(index_dir).resolve())
+    with _searchers_lock:
+        searcher = _searchers.get(key)
+        current = (Path(index_dir) / "current")
+        if searcher is None or reload or (current.exists() and current.resolve() != searcher.path):
+            searcher = _searchers[key] = Searcher(index_dir)
+        return searcher
+
+
+def search(query, lang=None, limit=5, index_dir="index") -> SearchResponse:
+    return get_searcher(index_dir).search(query, lang=lang, limit=limit)
