@@ -107,6 +107,9 @@ def parse_article(text: str, path: str = "<string>", default_id: str | None = No
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context_mark", None)
+        if context is not None and context.line + 2 != line:
+            reason += f" (in what begins on line {context.line + 2})"
         problem(line, f"front matter is not valid YAML: {reason}")
         return None, problems
     if not isinstance(meta, dict):

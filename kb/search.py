@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from kb import calibration, fusion
-from kb.config import MAX_QUERY_CHARS
+from kb.config import ENGLISH_ONLY, MAX_QUERY_CHARS
 from kb.errors import IndexMissing, QueryError
 from kb.index import features
 from kb.text import analyzer, guess_language, stem, words
@@ -144,14 +144,18 @@ class Searcher:
         if not isinstance(limit, int) or not 1 <= limit <= 50:
             raise QueryError("limit must be a whole number from 1 to 50")
         query_lang = guess_language(query)
-        vectors = {name: e.encode([query])[0] for name, e in self.embedders().items()}
+        # English-only encoders can only help an English question; skip their cost otherwise.
+        vectors = {name: e.encode([query])[0] for name, e in self.embedders().items()
+                   if query_lang == "en" or name not in ENGLISH_ONLY}
+        if not vectors:  # an index built with English-only encoders still answers
+            vectors = {name: e.encode([query])[0] for name, e in self.embedders().items()}
 
         per_encoder, phrase_rows, passage_rows = {}, {}, {}
         for name, vector in vectors.items():
             by_phrase, phrase_rows[name] = self._per_article(name, "phrasings", vector)
             by_passage, passage_rows[name] = self._per_article(name, "passages", vector)
             per_encoder[name] = np.maximum(by_phrase, by_passage - fusion.PASSAGE_PENALTY)
-        weights = fusion.encoder_weights(self.encoders, query_lang, self.article_langs)
+        weights = fusion.encoder_weights(vectors, query_lang, self.article_langs)
         semantic = fusion.fuse_semantic(per_encoder, weights)
 
         set_name = "en" if query_lang == "en" and "en" in self.classifiers else "multi"
@@ -180,7 +184,7 @@ class Searcher:
     def _result(self, i, score, semantic, query, vectors, phrase_rows, passage_rows) -> Result:
         article = self.articles[i]
         # The phrasing the strongest multilingual encoder found closest stands for the match.
-        name = "e5" if "e5" in phrase_rows else self.encoders[0]
+        name = "e5" if "e5" in phrase_rows else next(iter(phrase_rows))
         row = phrase_rows[name][i]
         matched = self.phrasings[row] if row >= 0 else article["title"]
         return Result(id=article["id"], title=article["title"], lang=article["lang"],

@@ -1,0 +1,72 @@
+from collections import Counter
+
+from conftest import SAMPLE_ARTICLES, write_article
+from kb.articles import check_articles, load_articles, parse_article
+
+GOOD = """---
+id: {id}
+title: {title}
+lang: ru
+questions:
+  - Хочу отказаться от покупки
+  - Можно ли аннулировать заказ
+tags: [orders]
+---
+Откройте Личный кабинет и нажмите «Отменить».
+
+## Для оператора
+Проверьте статус в складской системе.
+"""
+
+
+def test_sample_knowledge_base_is_complete_and_clean():
+    articles, problems = check_articles(SAMPLE_ARTICLES)
+    assert [p for p in problems if p.level == "error"] == []
+    langs = Counter(a.lang for a in articles)
+    assert len(articles) >= 40 and langs["ru"] >= 25 and langs["en"] >= 15
+    assert all(len(a.questions) >= 3 and a.body for a in articles)
+    assert sum(bool(a.operator_notes) for a in articles) >= 5
+
+
+def test_operator_section_is_split_from_the_public_answer():
+    article, problems = parse_article(GOOD.format(id="cancel", title="Как отменить заказ?"), "a.md")
+    assert problems == []
+    assert article.body == "Откройте Личный кабинет и нажмите «Отменить»."
+    assert article.operator_notes == "Проверьте статус в складской системе."
+    assert article.phrasings[0] == "Как отменить заказ?" and len(article.phrasings) == 3
+
+
+def test_id_defaults_to_file_name(tmp_path):
+    write_article(tmp_path, "no-id", GOOD.format(id="x", title="Вопрос?").replace("id: x\n", ""))
+    articles, problems = load_articles(tmp_path)
+    assert problems == [] and articles[0].id == "no-id"
+
+
+def test_every_problem_is_reported_with_file_and_line(tmp_path):
+    write_article(tmp_path, "bad-yaml", "---\nid: bad-yaml\ntitle: [unclosed\nlang: ru\n---\nBody\n")
+    write_article(tmp_path, "no-title", "---\nid: no-title\nlang: ru\n---\nBody\n")
+    write_article(tmp_path, "bad-lang", "---\nid: bad-lang\ntitle: Q?\nlang: de\n---\nBody\n")
+    write_article(tmp_path, "bad-questions", "---\nid: bad-questions\ntitle: Q?\nlang: en\nquestions: just one string\n---\nBody\n")
+    write_article(tmp_path, "empty-body", "---\nid: empty-body\ntitle: Q?\nlang: en\n---\n\n   \n")
+    write_article(tmp_path, "no-front-matter", "Just text\n")
+    write_article(tmp_path, "dup-a", GOOD.format(id="same", title="Первый вопрос?"))
+    write_article(tmp_path, "dup-b", GOOD.format(id="same", title="Второй вопрос про доставку?"))
+    articles, problems = load_articles(tmp_path)
+    found = {(p.path.rsplit("/", 1)[-1], p.line): p.message for p in problems}
+    assert "not valid YAML" in found[("bad-yaml.md", 4)] and "begins on line 3" in found[("bad-yaml.md", 4)]
+    assert "missing title" in found[("no-title.md", 2)]
+    assert "unknown language 'de'" in found[("bad-lang.md", 4)]
+    assert "list of non-empty strings" in found[("bad-questions.md", 5)]
+    assert "empty body" in found[("empty-body.md", 6)]
+    assert "no YAML front matter" in found[("no-front-matter.md", 1)]
+    assert "duplicate id 'same'" in found[("dup-b.md", 2)]
+    assert [a.id for a in articles] == ["same"]
+
+
+def test_near_duplicate_articles_are_a_warning(tmp_path):
+    write_article(tmp_path, "one", GOOD.format(id="one", title="Как отменить заказ?"))
+    write_article(tmp_path, "two", GOOD.format(id="two", title="Как отменить мой заказ?"))
+    articles, problems = check_articles(tmp_path)
+    assert len(articles) == 2
+    assert [p.level for p in problems] == ["warning"]
+    assert "near-duplicate" in problems[0].message
