@@ -1,0 +1,55 @@
+import json
+
+import pytest
+
+from conftest import write_article
+from kb.index import BuildError, build_index
+from kb.search import Searcher
+
+
+def test_build_writes_whoosh_faiss_and_manifest(small_kb, small_index_dir):
+    report = build_index(small_kb, small_index_dir)
+    current = small_index_dir / "current"
+    manifest = json.loads((current / "manifest.json").read_text())
+    assert report.articles == 5 and manifest["counts"]["articles"] == 5
+    assert set(manifest["models"]) == {"minilm", "use", "e5"}
+    assert set(manifest["articles"]) == {"cancel-order", "track-order", "reset-password", "en-return-item", "en-payment-methods"}
+    assert (current / "whoosh").is_dir() and (current / "e5.phrasings.faiss").exists()
+    assert 0 < manifest["calibration"]["threshold"] < 1
+
+
+def test_rebuild_embeds_only_what_changed(small_kb, small_index_dir):
+    build_index(small_kb, small_index_dir)
+    again = build_index(small_kb, small_index_dir)
+    assert again.embedded == 0
+    path = small_kb / "track-order.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("questions:\n", "questions:\n  - Куда пропала моя посылка\n"), encoding="utf-8")
+    edited = build_index(small_kb, small_index_dir)
+    assert edited.embedded == 3  # one new phrasing, once per encoder
+    hit = Searcher(small_index_dir).search("Куда пропала моя посылка")
+    assert hit.results[0].id == "track-order" and hit.results[0].matched == "Куда пропала моя посылка"
+
+
+def test_a_bad_article_leaves_the_previous_index_serving(small_kb, small_index_dir):
+    build_index(small_kb, small_index_dir)
+    before = (small_index_dir / "current").resolve()
+    write_article(small_kb, "broken", "---\nid: broken\ntitle: [oops\n---\nBody\n")
+    with pytest.raises(BuildError) as failure:
+        build_index(small_kb, small_index_dir)
+    assert failure.value.problems[0].path.endswith("broken.md")
+    assert (small_index_dir / "current").resolve() == before
+    assert Searcher(small_index_dir).search("как отменить заказ").results[0].id == "cancel-order"
+
+
+def test_a_crash_mid_build_leaves_the_previous_index_and_no_debris(small_kb, small_index_dir, monkeypatch):
+    build_index(small_kb, small_index_dir)
+    before = (small_index_dir / "current").resolve()
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("kb.index.write_whoosh", explode)
+    with pytest.raises(BuildError, match="disk full"):
+        build_index(small_kb, small_index_dir)
+    assert (small_index_dir / "current").resolve() == before
+    assert [p.name for p in (small_index_dir / "builds").iterdir()] == [before.name]
