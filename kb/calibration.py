@@ -30,10 +30,16 @@ def best_threshold(answerable: np.ndarray, unanswerable: np.ndarray) -> float:
     return float((candidates[i - 1] + candidates[i]) / 2) if i > 0 else float(candidates[0])
 
 
-def slope(answerable: np.ndarray, threshold: float) -> float:
-    """Steepness of the confidence curve: a typical answerable question gets confidence 0.9."""
-    typical = float(np.median(answerable)) if len(answerable) else threshold + 0.1
-    return math.log(9.0) / max(typical - threshold, 1e-3)
+def slope(answerable: np.ndarray, unanswerable: np.ndarray) -> float:
+    """Steepness of the confidence curve: a logistic fit (Platt scaling) weighing both sides equally."""
+    from sklearn.linear_model import LogisticRegression
+
+    if len(answerable) == 0 or len(unanswerable) == 0:
+        return 10.0
+    scores = np.concatenate([answerable, unanswerable])[:, None]
+    labels = np.concatenate([np.ones(len(answerable)), np.zeros(len(unanswerable))])
+    fit = LogisticRegression(C=100.0, class_weight="balanced").fit(scores, labels)
+    return float(max(fit.coef_[0][0], 1.0))
 
 
 def confidence(score: float, threshold: float, steepness: float) -> float:

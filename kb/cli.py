@@ -46,11 +46,11 @@ def check(ctx, strict):
         _fail(str(exc))
     for problem in problems:
         click.echo(str(problem))
-    errors = [p for p in problems if p.level == "error" or strict]
-    warnings = len(problems) - len([p for p in problems if p.level == "error"])
-    click.echo(f"{len(articles)} article(s) OK to index; "
-               f"{len([p for p in problems if p.level == 'error'])} error(s), {warnings} warning(s)")
-    sys.exit(1 if errors else 0)
+    errors = sum(p.level == "error" for p in problems)
+    warnings = len(problems) - errors
+    click.echo(f"{len(articles)} article(s) OK to index; {errors} error(s), {warnings} warning(s)"
+               + (" (--strict: warnings fail)" if strict and warnings else ""))
+    sys.exit(1 if errors or (strict and warnings) else 0)
 
 
 @main.command()
@@ -153,3 +153,7 @@ def bench(sizes, queries, out_file):
 
     table = run_bench([int(s) for s in sizes.split(",")], queries, out_file, echo=click.echo)
     click.echo(table)
+
+
+if __name__ == "__main__":
+    main()

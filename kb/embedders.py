@@ -41,7 +41,10 @@ class SentenceTransformerEmbedder(Embedder):
         from sentence_transformers import SentenceTransformer
         import torch
 
-        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+        # torch and the e5 engine each bring their own OpenMP runtime; when both run multi-threaded
+        # their spinning workers steal the cores from each other and a search takes 3x longer.
+        # One torch thread and a multi-threaded e5 measured fastest together (docs/benchmarks.md).
+        torch.set_num_threads(1)
         self.path = str(path)
         self.name = name or os.path.basename(self.path.rstrip("/"))
         self.model_id = f"st:{self.name}"

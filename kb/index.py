@@ -26,6 +26,9 @@ from kb.errors import KBError
 FORMAT = 1
 CALIBRATION_SAMPLE = 3000  # phrasings used to learn the threshold; enough for a stable estimate
 KEEP_BUILDS = 2
+# Above this many articles the classifier's training outgrows the machine; search then ranks by
+# the fused similarity alone (docs/benchmarks.md).
+MAX_CLASSIFIER_ARTICLES = 3000
 
 
 class BuildError(KBError):
@@ -139,15 +142,43 @@ def features(vectors: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
     return np.hstack([np.sqrt(ENCODER_WEIGHTS.get(n, 1.0)) * vectors[n] for n in names]).astype(np.float32)
 
 
-def train_classifier(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Logistic regression, one class per article, over the articles' own phrasings."""
+def train_classifier(x: np.ndarray, labels: np.ndarray, start=None) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic regression, one class per article, over the articles' own phrasings.
+
+    `start` (weights, bias) from the previous build lets an edit converge in a few steps.
+    """
     from sklearn.linear_model import LogisticRegression
 
     n_classes = int(labels.max()) + 1
     if n_classes < 2:
         return np.zeros((x.shape[1], 1), np.float32), np.zeros(1, np.float32)
-    model = LogisticRegression(C=10.0, max_iter=300, tol=1e-3).fit(x, labels)
+    model = LogisticRegression(C=10.0, max_iter=300, tol=1e-4, warm_start=start is not None)
+    if start is not None:
+        model.coef_, model.intercept_ = start[0].T.astype(np.float64), start[1].astype(np.float64)
+    model.fit(x, labels)
     return model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32)
+
+
+def previous_classifier(previous: Path | None, set_name: str, names: list[str], article_ids: list[str]):
+    """The last build's classifier, its columns moved to this build's articles (new ones start at 0)."""
+    try:
+        manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+        if manifest["classifiers"].get(set_name) != names:
+            return None
+        weights = np.load(previous / f"classifier.{set_name}.weights.npy")
+        bias = np.load(previous / f"classifier.{set_name}.bias.npy")
+        old_column = {article_id: k for k, article_id in enumerate(manifest["article_order"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if weights.shape[1] != len(old_column):
+        return None
+    new_weights = np.zeros((weights.shape[0], len(article_ids)), np.float32)
+    new_bias = np.full(len(article_ids), float(bias.mean()), np.float32)
+    for k, article_id in enumerate(article_ids):
+        if article_id in old_column:
+            new_weights[:, k] = weights[:, old_column[article_id]]
+            new_bias[k] = bias[old_column[article_id]]
+    return new_weights, new_bias
 
 
 def calibrate(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray, starts: np.ndarray,
@@ -178,7 +209,7 @@ def calibrate(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray,
             unanswerable.extend(other_best[np.isfinite(other_best)].tolist())
     answerable, unanswerable = np.array(answerable), np.array(unanswerable)
     threshold = calibration.best_threshold(answerable, unanswerable)
-    return {"threshold": threshold, "slope": calibration.slope(answerable, threshold),
+    return {"threshold": threshold, "slope": calibration.slope(answerable, unanswerable),
             "answerable": len(answerable), "unanswerable": len(unanswerable)}
 
 
@@ -273,8 +304,12 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
         close()
 
     classifiers = {}
-    for set_name, names in feature_sets(encoders).items():
-        weights, bias = train_classifier(features(phrase_vectors, names), phrase_article)
+    article_ids = [a.id for a in articles]
+    previous = (cache_dir.parent / "current").resolve() if (cache_dir.parent / "current").exists() else None
+    sets = feature_sets(encoders) if len(articles) <= MAX_CLASSIFIER_ARTICLES else {}
+    for set_name, names in sets.items():
+        start = previous_classifier(previous, set_name, names, article_ids) if previous else None
+        weights, bias = train_classifier(features(phrase_vectors, names), phrase_article, start)
         classifiers[set_name] = names
         np.save(folder / f"classifier.{set_name}.weights.npy", weights)
         np.save(folder / f"classifier.{set_name}.bias.npy", bias)
@@ -295,6 +330,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
         "counts": {"articles": len(articles), "phrasings": len(phrase_texts), "passages": len(passage_texts),
                    "languages": {lang: int((article_langs == lang).sum()) for lang in sorted(set(article_langs))}},
         "articles": {a.id: a.content_hash() for a in articles},
+        "article_order": article_ids,
     }
     _write_json(folder / "manifest.json", manifest)
     return BuildReport(path=str(folder), articles=len(articles), phrasings=len(phrase_texts),

@@ -175,7 +175,7 @@ class Searcher:
         top_confidence = 0.0
         if results:
             best = float(semantic[allowed].max())
-            top_confidence = round(calibration.confidence(best, self.threshold, self.slope), 4)
+            top_confidence = round(calibration.confidence(best, self.threshold, self.slope), 6)
             results[0].confidence = max(results[0].confidence, top_confidence)
         return SearchResponse(query=query, lang=query_lang, no_match=top_confidence < 0.5,
                               confidence=top_confidence, results=results,
@@ -189,7 +189,7 @@ class Searcher:
         matched = self.phrasings[row] if row >= 0 else article["title"]
         return Result(id=article["id"], title=article["title"], lang=article["lang"],
                       score=round(float(score), 4),
-                      confidence=round(calibration.confidence(float(semantic), self.threshold, self.slope), 4),
+                      confidence=round(calibration.confidence(float(semantic), self.threshold, self.slope), 6),
                       matched=matched, snippet=snippet(article["body"], query), tags=article["tags"])
 
 
