@@ -61,6 +61,7 @@ class Searcher:
     def __init__(self, index_dir):
         import faiss
 
+        faiss.omp_set_num_threads(1)  # one question at a time: a third OpenMP pool only adds contention
         index_dir = Path(index_dir)
         current = index_dir / "current"
         if not (current / "manifest.json").exists():
