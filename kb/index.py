@@ -279,7 +279,6 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
             passage_article.append(number)
     phrase_article, passage_article = np.array(phrase_article), np.array(passage_article)
     phrase_starts = np.searchsorted(phrase_article, np.arange(len(articles)))
-    passage_starts = np.searchsorted(passage_article, np.arange(len(articles)))
     article_langs = np.array([a.lang for a in articles])
 
     embedders = {name: get_embedder(name) for name in encoders}

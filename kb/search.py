@@ -93,7 +93,6 @@ class Searcher:
         self._whoosh_searcher = threading.local()
         self._analyzer = analyzer()
         self._embedders = None
-        self._lock = threading.Lock()
 
     # -- pieces -------------------------------------------------------------------------
     def embedders(self):
