@@ -26,3 +26,19 @@ class NotFound(KBError):
 class IndexMissing(KBError):
     status = 503
     code = "index_missing"
+
+
+class InvalidInput(KBError):
+    code = "invalid_input"
+
+
+class Conflict(KBError):
+    """Someone else changed the thing first (two operators taking one ticket, say)."""
+
+    status = 409
+    code = "conflict"
+
+
+class NotAllowed(KBError):
+    status = 403
+    code = "not_allowed"

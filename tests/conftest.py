@@ -1,7 +1,9 @@
 """Shared fixtures: the sample knowledge base indexed once per test session with the real models."""
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,102 @@ def app(sample_index):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- ticket database: every ticket test runs on SQLite and on PostgreSQL ---------------------------
+
+POSTGRES_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TICKET_TABLES = "ticket_events, tickets, customers, operators"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of its own on the PostgreSQL server for this test session, dropped at the end.
+
+    No server: the PostgreSQL variants skip, unless KB_REQUIRE_POSTGRES=1 (CI), when they fail.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"kb_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        server.dispose()
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}"
+        if os.environ.get("KB_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    from kb import db as kb_db
+
+    for url in [u for u in kb_db._databases if name in u]:
+        kb_db._databases.pop(url).dispose()
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated, empty SQLite database, copied for each test (faster than migrating each time)."""
+    from kb.db import Database
+
+    path = tmp_path_factory.mktemp("template") / "kb.sqlite"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    database.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """The URL of an empty, migrated ticket database (KB_DATABASE_URL for the CLI and the app)."""
+    if request.param == "sqlite":
+        path = tmp_path / "kb.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        from kb import db as kb_db
+
+        if (database := kb_db._databases.pop(f"sqlite:///{path}", None)) is not None:
+            database.dispose()
+        return
+    from sqlalchemy import text
+
+    from kb.db import open_database
+
+    url = request.getfixturevalue("postgres_url")
+    with open_database(url).engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {TICKET_TABLES} RESTART IDENTITY CASCADE"))
+        connection.execute(text("UPDATE counters SET value = 0"))
+    yield url
+
+
+@pytest.fixture
+def database(db_url):
+    from kb.db import open_database
+
+    return open_database(db_url)
+
+
+def fake_embed(texts):
+    """Bag of words hashed into 64 dimensions: same words, same vector (a stand-in for e5)."""
+    import numpy as np
+    import zlib
+
+    vectors = np.zeros((len(texts), 64), np.float32)
+    for row, text in enumerate(texts):
+        for word in text.lower().split():
+            vectors[row, zlib.crc32(word.strip("?!.,").encode()) % 64] += 1
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+@pytest.fixture
+def desk(database):
+    from kb.config import TicketRules
+    from kb.tickets import Desk
+
+    return Desk(database, TicketRules(), embed=fake_embed)

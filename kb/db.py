@@ -1,0 +1,102 @@
+"""The ticket database: engine set-up for SQLite and PostgreSQL, transactions, migrations."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class Database:
+    """One engine and session factory per database URL; `transaction()` is the unit of work."""
+
+    def __init__(self, url: str):
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self.engine = _sqlite_engine(self.url)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=50)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self):
+        with self.sessions.begin() as session:
+            yield session
+
+    def run(self, work, *args, attempts: int = 5, **kwargs):
+        """Run `work(session, ...)` in one transaction, again if SQLite stayed locked too long."""
+        for attempt in range(attempts):
+            try:
+                with self.transaction() as session:
+                    return work(session, *args, **kwargs)
+            except OperationalError as exc:
+                if not (self.is_sqlite and "locked" in str(exc)) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def upgrade(self):
+        """Apply the migrations shipped in kb/migrations (a no-op when already at the newest)."""
+        from alembic import command
+
+        with self.engine.begin() as connection:
+            if not self.is_sqlite:
+                # Several servers may start at once: one migrates, the others wait for it.
+                connection.execute(text("SELECT pg_advisory_xact_lock(7365123)"))
+            config = alembic_config(str(self.url.render_as_string(hide_password=False)))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _sqlite_engine(url):
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    # A long busy timeout makes concurrent writers queue instead of failing with "database is locked".
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, issue BEGIN (the driver's deferred BEGIN can deadlock
+        # two writers that both read first); WAL lets readers go on while one process writes.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # Take the write lock at the start: every transaction here reads and then writes.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+_databases: dict[str, Database] = {}
+
+
+def open_database(url: str, upgrade: bool = True) -> Database:
+    """The process-wide Database for `url`, migrated to the newest schema on first use."""
+    if url not in _databases:
+        database = Database(url)
+        if upgrade:
+            database.upgrade()
+        _databases[url] = database
+    return _databases[url]
+

@@ -1,0 +1,53 @@
+"""The ticket database: migrations from empty match the models, on SQLite and PostgreSQL."""
+import pytest
+from sqlalchemy import inspect, select
+
+from kb.db import Database
+from kb.models import Base, Counter, TicketEvent
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/nested/folder/kb.sqlite"  # the folder is created as needed
+    from sqlalchemy import create_engine, text
+
+    url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    with engine.begin() as connection:  # the session database, emptied completely
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    from kb import db as kb_db
+
+    if url in kb_db._databases:
+        kb_db._databases.pop(url).dispose()
+    return url
+
+
+def test_migrations_from_empty_match_the_models(empty_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    database = Database(empty_url)
+    assert inspect(database.engine).get_table_names() == []
+    database.upgrade()
+    database.upgrade()  # again: a no-op, as at every start
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert differences == [], differences
+        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+    with database.transaction() as session:
+        assert session.scalar(select(Counter.value).where(Counter.name == "ticket_number")) == 0
+    database.dispose()
+
+
+def test_history_is_append_only(desk):
+    ticket = desk.create_ticket("Where is my parcel?", email="ann@example.com")
+
+    def edit(session):
+        event = session.scalar(select(TicketEvent).limit(1))
+        event.note = "rewritten"
+
+    with pytest.raises(ValueError, match="append-only"):
+        desk.db.run(edit)
+    assert desk.show(ticket["number"])["events"][0]["note"] == "via web"
