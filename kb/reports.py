@@ -1,0 +1,109 @@
+"""The monthly ticket report for team leads, computed from the ticket history (events).
+
+Who gets the credit or the blame for each event:
+- solved, passed on, first response: the operator who did it;
+- escalated by deadline, rating: the operator who owned the ticket at that moment;
+- deadline breaches: late first responses and late solutions (by whoever gave them) plus
+  escalations by deadline (to the owner). A ticket that nobody owned counts for its tier and
+  channel only.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select
+
+from kb.db import Database
+from kb.errors import InvalidInput
+from kb.models import CHANNELS, TIERS, Operator, Ticket, TicketEvent
+
+COLUMNS = ("received", "solved", "passed_on", "escalated", "breaches",
+           "median_first_response_minutes", "median_solution_hours", "average_rating")
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    try:
+        start = datetime.strptime(month, "%Y-%m")
+    except (TypeError, ValueError):
+        raise InvalidInput(f"the month must look like 2025-03, not {month!r}") from None
+    end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return start, end
+
+
+class _Tally:
+    def __init__(self):
+        self.counts = defaultdict(int)
+        self.first_response_minutes: list[float] = []
+        self.solution_hours: list[float] = []
+        self.ratings: list[int] = []
+
+    def row(self) -> dict:
+        row = {name: self.counts[name] for name in COLUMNS[:5]}
+        row["median_first_response_minutes"] = _median(self.first_response_minutes)
+        row["median_solution_hours"] = _median(self.solution_hours)
+        row["average_rating"] = round(statistics.fmean(self.ratings), 2) if self.ratings else None
+        return row
+
+
+def _median(values):
+    return round(statistics.median(values), 1) if values else None
+
+
+def monthly_report(db: Database, month: str) -> dict:
+    """Per operator, per tier and per channel, for the events of one calendar month (UTC)."""
+    start, end = month_bounds(month)
+
+    def work(session):
+        rows = session.execute(
+            select(TicketEvent, Ticket.channel, Ticket.created_at).join(Ticket)
+            .where(TicketEvent.at >= start, TicketEvent.at < end).order_by(TicketEvent.id)).all()
+        names = dict(session.execute(select(Operator.id, Operator.login)).all())
+        return rows, names
+
+    rows, names = db.run(work)
+    by_operator, by_tier, by_channel = defaultdict(_Tally), defaultdict(_Tally), defaultdict(_Tally)
+    for event, channel, created_at in rows:
+        person = event.owner_id if event.kind in ("escalated", "rated") else event.operator_id
+        if person is not None:
+            _count(by_operator[names[person]], event, created_at, arrival="assigned")
+        _count(by_tier[event.tier], event, created_at, arrival="created")
+        _count(by_channel[channel], event, created_at, arrival="created")
+        if event.kind in ("passed_on", "escalated") and event.tier < 3:  # at tier 3 escalation only flags
+            by_tier[event.tier + 1].counts["received"] += 1
+    return {
+        "month": month,
+        "operators": [dict(login=login, **by_operator[login].row()) for login in sorted(by_operator)],
+        "tiers": [dict(tier=tier, **by_tier[tier].row()) for tier in TIERS],
+        "channels": [dict(channel=channel, **by_channel[channel].row()) for channel in CHANNELS],
+    }
+
+
+def _count(tally: _Tally, event: TicketEvent, created_at: datetime, arrival: str) -> None:
+    """Add one event to one row. `received` counts the tickets that came to this operator or queue."""
+    kind = event.kind
+    if kind == arrival:
+        tally.counts["received"] += 1
+    if kind in ("solved", "passed_on", "escalated"):
+        tally.counts[kind] += 1
+    if event.late:
+        tally.counts["breaches"] += 1
+    if event.first_response:
+        tally.first_response_minutes.append((event.at - created_at).total_seconds() / 60)
+    if kind == "solved":
+        tally.solution_hours.append((event.at - created_at).total_seconds() / 3600)
+    if kind == "rated":
+        tally.ratings.append(int(event.note))
+
+
+def report_csv(report: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("month", "group", "name") + COLUMNS)
+    for group, key in (("operator", "login"), ("tier", "tier"), ("channel", "channel")):
+        for row in report[f"{group}s"]:
+            writer.writerow((report["month"], group, row[key]) + tuple("" if row[c] is None else row[c] for c in COLUMNS))
+    return out.getvalue()
