@@ -1,6 +1,7 @@
 """The `kb` command: a thin layer over the library (heavy imports stay inside the commands)."""
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
@@ -17,6 +18,40 @@ def _settings(ctx) -> Settings:
 def _fail(message: str, code: int = 1):
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def _user_errors(command):
+    """Print a KBError (bad input, not found, conflict) as one line and exit 1, no traceback."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KBError as exc:
+            _fail(exc.message)
+
+    return wrapper
+
+
+def _database(ctx):
+    from kb.db import open_database
+
+    return open_database(_settings(ctx).database_url)
+
+
+def _desk(ctx):
+    from kb.tickets import Desk
+
+    return Desk(_database(ctx))
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _echo_json(value):
+    from kb.tickets import jsonable
+
+    click.echo(json.dumps(jsonable(value), ensure_ascii=False, indent=2))
 
 
 @click.group()
@@ -141,6 +176,197 @@ def serve(ctx, host, port, threads):
     app = create_app({"KB_INDEX": str(settings.index_dir), "KB_ARTICLES": str(settings.articles_dir)})
     click.echo(f"serving on http://{host}:{port}/ (index {settings.index_dir})")
     waitress_serve(app, host=host, port=port, threads=threads)
+
+
+@main.group()
+def db():
+    """The ticket database (KB_DATABASE_URL; SQLite in instance/ by default)."""
+
+
+@db.command("upgrade")
+@click.pass_context
+@_user_errors
+def db_upgrade(ctx):
+    """Create the tables or bring them to the newest schema (the server also does it at start)."""
+    database = _database(ctx)
+    click.echo(f"database {database.url.render_as_string(hide_password=True)} is up to date")
+
+
+@main.group()
+def operators():
+    """Support operators: who takes and solves tickets, at which tier."""
+
+
+@operators.command("add")
+@click.argument("login")
+@click.option("--name", required=True, help="Full name; customers see the first name.")
+@click.option("--tier", default=1, show_default=True, type=click.IntRange(1, 3))
+@click.option("--role", help="operator | editor | lead | admin [default: admin for the first one, then operator]")
+@click.option("--seniority", default=0, show_default=True, type=click.IntRange(0), help="Years in the team.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_context
+@_user_errors
+def operators_add(ctx, login, name, tier, role, seniority, password):
+    """Add an operator (the first one added becomes the admin)."""
+    from kb.operators import add_operator
+
+    added = add_operator(_database(ctx), login, name, password, tier=tier, role=role, seniority=seniority)
+    click.echo(f"added {added['login']} ({added['name']}): {added['role']}, tier {added['tier']}")
+
+
+@operators.command("list")
+@click.pass_context
+@_user_errors
+def operators_list(ctx):
+    """List operators."""
+    from kb.operators import list_operators
+
+    for o in list_operators(_database(ctx)):
+        click.echo(f"{o['login']:<16} {o['name']:<24} tier {o['tier']}  {o['role']:<8} "
+                   f"seniority {o['seniority']}{'' if o['active'] else '  (inactive)'}")
+
+
+@main.group()
+def tickets():
+    """Customer requests: list, show, take, pass on, solve, escalate."""
+
+
+def _operator_option(command):
+    return click.option("--as", "login", required=True, envvar="KB_OPERATOR",
+                        help="Your operator login [env KB_OPERATOR].")(command)
+
+
+@tickets.command("list")
+@click.option("--status", type=click.Choice(["new", "open", "waiting", "solved", "closed"]),
+              help="Only this status [default: every unsolved one].")
+@click.option("--tier", type=click.IntRange(1, 3))
+@click.option("--owner", help="Only tickets this operator owns.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_user_errors
+def tickets_list(ctx, status, tier, owner, as_json):
+    """List tickets, oldest first."""
+    found = _desk(ctx).list_tickets(status=status, tier=tier, owner=owner)
+    if as_json:
+        return _echo_json(found)
+    for t in found:
+        click.echo(f"#{t['number']:<5} {t['status']:<8} tier {t['tier']}  {t['channel']:<6} "
+                   f"owner {t['owner'] or '-':<12} due {_when(t['due_at'])}  {t['question'][:60]}")
+    if not found:
+        click.echo("no tickets")
+
+
+@tickets.command("show")
+@click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_user_errors
+def tickets_show(ctx, number, as_json):
+    """One ticket with its whole history."""
+    t = _desk(ctx).show(number)
+    if as_json:
+        return _echo_json(t)
+    customer = t["customer"]
+    click.echo(f"#{t['number']} {t['status']} · tier {t['tier']} · {t['channel']} · {t['language']} · "
+               f"owner {t['owner'] or '-'}")
+    click.echo(f"customer: {customer['name'] or '-'} {customer['email'] or ''} {customer['phone'] or ''}".rstrip())
+    click.echo(f"question: {t['question']}")
+    if t["details"]:
+        click.echo(f"details: {t['details']}")
+    click.echo(f"first response due {_when(t['first_response_due'])}, given {_when(t['first_response_at'])}; "
+               f"solution due {_when(t['due_at'])}" + (f"; FLAGGED for leads {_when(t['flagged_at'])}"
+                                                       if t["flagged_at"] else ""))
+    if t["answer"] or t["article_id"]:
+        click.echo(f"answer: {t['answer'] or ''} {('[' + t['article_id'] + ']') if t['article_id'] else ''}".rstrip())
+    click.echo("history:")
+    for e in t["events"]:
+        who = e["operator"] or e["actor"]
+        click.echo(f"  {_when(e['at'])}  {e['kind']:<10} tier {e['tier']}  {who}{'  LATE' if e['late'] else ''}"
+                   + (f"  {e['note']}" if e["note"] else ""))
+
+
+@tickets.command("take")
+@click.argument("number", type=int)
+@_operator_option
+@click.pass_context
+@_user_errors
+def tickets_take(ctx, number, login):
+    """Take an unowned ticket."""
+    t = _desk(ctx).take(number, login)
+    click.echo(f"#{t['number']} is yours, {t['owner']}; solution due {_when(t['due_at'])}")
+
+
+@tickets.command("pass")
+@click.argument("number", type=int)
+@_operator_option
+@click.option("--note", required=True, help="What was tried and why it goes up (required).")
+@click.pass_context
+@_user_errors
+def tickets_pass(ctx, number, login, note):
+    """Pass your ticket on to the next tier."""
+    t = _desk(ctx).pass_on(number, login, note)
+    click.echo(f"#{t['number']} passed on to tier {t['tier']}" + (f", assigned to {t['owner']}" if t["owner"] else ""))
+
+
+@tickets.command("solve")
+@click.argument("number", type=int)
+@_operator_option
+@click.option("--answer", help="The answer sent to the customer.")
+@click.option("--article", "article_id", help="The id of the article that answers it.")
+@click.pass_context
+@_user_errors
+def tickets_solve(ctx, number, login, answer, article_id):
+    """Solve your ticket with an answer and/or an article."""
+    t = _desk(ctx).solve(number, login, answer=answer, article_id=article_id)
+    click.echo(f"#{t['number']} solved")
+
+
+@tickets.command("comment")
+@click.argument("number", type=int)
+@_operator_option
+@click.option("--note", required=True, help="The message to the customer.")
+@click.option("--waiting", is_flag=True, help="Now waiting for the customer's reply.")
+@click.pass_context
+@_user_errors
+def tickets_comment(ctx, number, login, note, waiting):
+    """Write to the customer on your ticket (the first message is the first response)."""
+    t = _desk(ctx).comment(number, login, note, waiting=waiting)
+    click.echo(f"#{t['number']} {t['status']}")
+
+
+@tickets.command("escalate")
+@click.pass_context
+@_user_errors
+def tickets_escalate(ctx):
+    """Move overdue tickets up a tier (flag them at tier 3). Safe to run every minute."""
+    moved = _desk(ctx).escalate_overdue()
+    for t in moved:
+        outcome = "flagged for the leads" if t["flagged_at"] else f"moved to tier {t['tier']}"
+        click.echo(f"#{t['number']}: {t['reason']}: {outcome}")
+    click.echo(f"{len(moved)} ticket(s) escalated")
+
+
+@main.command()
+@click.option("--month", required=True, help="The month, like 2025-03 (UTC).")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV: one row per operator, tier and channel.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_user_errors
+def report(ctx, month, as_csv, as_json):
+    """The month's tickets per operator, tier and channel: solved, passed on, escalated, breaches."""
+    from kb.reports import COLUMNS, monthly_report, report_csv
+
+    figures = monthly_report(_database(ctx), month)
+    if as_csv:
+        return click.echo(report_csv(figures), nl=False)
+    if as_json:
+        return _echo_json(figures)
+    short = ("received", "solved", "passed", "escal.", "breach", "1st resp min", "solve h", "rating")
+    for group, key in (("operators", "login"), ("tiers", "tier"), ("channels", "channel")):
+        click.echo(f"{group} ({month})")
+        click.echo(f"  {key:<14}" + "".join(f"{h:>13}" for h in short))
+        for row in figures[group]:
+            click.echo(f"  {str(row[key]):<14}" + "".join(f"{'-' if row[c] is None else row[c]:>13}" for c in COLUMNS))
 
 
 @main.command()

@@ -372,6 +372,17 @@ class Desk:
         return self.db.run(work)
 
 
+def jsonable(value):
+    """Datetimes as ISO 8601 UTC strings, recursively; what the API and `--json` print."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds") + "Z"
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    return value
+
+
 def start_escalation_thread(desk: Desk, every_seconds: float) -> threading.Event:
     """Run `escalate_overdue` every so often in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
