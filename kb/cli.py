@@ -167,14 +167,22 @@ def eval_command(ctx, set_dir, as_json, embedders):
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.pass_context
 def serve(ctx, host, port, threads):
-    """Serve the web app and JSON API with a production WSGI server (waitress)."""
+    """Serve the web app and JSON API with waitress; escalates overdue tickets on a schedule."""
     from waitress import serve as waitress_serve
 
     from webapp import create_app
 
+    from kb.tickets import start_escalation_thread
+    from webapp.tickets_api import desk_for
+
     settings = _settings(ctx)
-    app = create_app({"KB_INDEX": str(settings.index_dir), "KB_ARTICLES": str(settings.articles_dir)})
-    click.echo(f"serving on http://{host}:{port}/ (index {settings.index_dir})")
+    app = create_app({"KB_INDEX": str(settings.index_dir), "KB_ARTICLES": str(settings.articles_dir),
+                      "KB_DATABASE_URL": settings.database_url})
+    desk = desk_for(app)  # migrates the ticket database before the first customer arrives
+    if desk.rules.escalate_every_seconds > 0:
+        start_escalation_thread(desk, desk.rules.escalate_every_seconds)
+    click.echo(f"serving on http://{host}:{port}/ (index {settings.index_dir}; overdue tickets escalate "
+               f"every {desk.rules.escalate_every_seconds:g} s)")
     waitress_serve(app, host=host, port=port, threads=threads)
 
 

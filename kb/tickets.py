@@ -174,10 +174,14 @@ class Desk:
             place = 1 + session.scalar(select(func.count(Ticket.id)).where(
                 Ticket.tier == ticket.tier, Ticket.status.in_(("new", "open")), Ticket.id < ticket.id))
             expected = self._expected_answer(session, ticket.tier, place, now)
-        return dict(_summary(ticket), operator=ticket.owner.first_name if ticket.owner else None,
-                    place_in_queue=place, expected_answer_at=expected, details=ticket.details,
-                    answer=ticket.answer, article_id=ticket.article_id, rating=ticket.rating,
-                    can_add_details=ticket.status != "closed", can_rate=ticket.status == "solved")
+        # Only what the customer may see: no operator logins, no internal deadlines.
+        return {"number": ticket.number, "status": ticket.status, "tier": ticket.tier, "channel": ticket.channel,
+                "language": ticket.language, "question": ticket.question, "details": ticket.details,
+                "created_at": ticket.created_at, "first_response_at": ticket.first_response_at,
+                "solved_at": ticket.solved_at, "operator": ticket.owner.first_name if ticket.owner else None,
+                "place_in_queue": place, "expected_answer_at": expected, "answer": ticket.answer,
+                "article_id": ticket.article_id, "rating": ticket.rating,
+                "can_add_details": ticket.status != "closed", "can_rate": ticket.status == "solved"}
 
     def _expected_answer(self, session, tier: int, place: int, now: datetime) -> datetime:
         """Tickets ahead × recent median handling time ÷ operators of the tier, in working hours."""

@@ -5,7 +5,8 @@ import os
 
 from flask import Flask
 
-from webapp import api, errors, help_pages
+from kb.config import Settings
+from webapp import api, errors, help_pages, status_pages, tickets_api
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -13,6 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(
         KB_INDEX=os.environ.get("KB_INDEX", "index"),
         KB_ARTICLES=os.environ.get("KB_ARTICLES", "articles"),
+        KB_DATABASE_URL=Settings().database_url,  # opened on the first ticket request, or by `kb serve`
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
@@ -21,5 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(help_pages.bp)
+    app.register_blueprint(tickets_api.bp)
+    app.register_blueprint(status_pages.bp)
     api.warm_up(app)
     return app

@@ -1,0 +1,69 @@
+"""JSON API for tickets: a question with no answer becomes a request the customer can follow."""
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from kb.errors import InvalidInput
+from kb.tickets import Desk, jsonable
+
+bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1/tickets")
+
+FIELDS = {"question", "search_query", "channel", "language", "name", "email", "phone", "details"}
+_opening = threading.Lock()
+
+
+def desk_for(app) -> Desk:
+    """The app's Desk; the first call opens the database and applies any pending migrations."""
+    with _opening:
+        if "kb_desk" not in app.extensions:
+            from kb.db import open_database
+
+            app.extensions["kb_desk"] = Desk(open_database(app.config["KB_DATABASE_URL"]),
+                                             app.config.get("KB_TICKET_RULES"), embed=app.config.get("KB_TICKET_EMBED"))
+        return app.extensions["kb_desk"]
+
+
+def desk() -> Desk:
+    return desk_for(current_app._get_current_object())
+
+
+def _json_object() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("send a JSON object with Content-Type: application/json")
+    return data
+
+
+def _links(token: str) -> dict:
+    return {"status_url": url_for("status_pages.status", token=token, _external=True),
+            "api_url": url_for("tickets_api.status", token=token, _external=True)}
+
+
+@bp.post("")
+def create():
+    data = _json_object()
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS))}")
+    ticket = desk().create_ticket(data.get("question"), channel=data.get("channel") or "web",
+                                  **{k: data.get(k) for k in FIELDS - {"question", "channel"}})
+    body = {"number": ticket["number"], "token": ticket["token"], "status": ticket["status"],
+            "joined": ticket["joined"], **_links(ticket["token"])}
+    return jsonify(body), 200 if ticket["joined"] else 201
+
+
+@bp.get("/<token>")
+def status(token):
+    return jsonify(jsonable(desk().status(token)))
+
+
+@bp.post("/<token>/details")
+def add_details(token):
+    return jsonify(jsonable(desk().add_details(token, _json_object().get("text"))))
+
+
+@bp.post("/<token>/rating")
+def rate(token):
+    return jsonify(jsonable(desk().rate(token, _json_object().get("rating"))))
