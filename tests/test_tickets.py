@@ -255,3 +255,15 @@ def test_a_customer_is_recognised_by_phone_too(desk):
     first = desk.create_ticket("Where is my parcel?", phone="+7 (912) 345-67-89", now=MONDAY)
     again = desk.create_ticket("Where is my parcel?", phone="+79123456789", now=MONDAY + H)
     assert again["number"] == first["number"]
+
+
+def test_a_reworded_question_joins_by_meaning_with_the_real_e5_model(database):
+    from kb.config import TicketRules
+    from kb.tickets import Desk
+
+    desk = Desk(database, TicketRules(duplicate_threshold=0.89, duplicate_embedder="e5"))  # the real model
+    first = new_ticket(desk, "Where is my parcel?")
+    reworded = new_ticket(desk, "I can't find where my package is", now=MONDAY + H)
+    unrelated = new_ticket(desk, "How do I reset my password?", now=MONDAY + 2 * H)
+    assert reworded["joined"] is True and reworded["number"] == first["number"]
+    assert unrelated["joined"] is False and unrelated["number"] == first["number"] + 1

@@ -1,0 +1,69 @@
+"""A customer in a real browser (Chromium through Playwright): opens the status page, adds details, rates."""
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def served(sqlite_template, tmp_path):
+    """The app on a real port, served by werkzeug in a thread."""
+    from werkzeug.serving import make_server
+
+    from conftest import fake_embed
+    from webapp import create_app
+    from webapp.tickets_api import desk_for
+
+    shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
+    app = create_app({"KB_INDEX": str(tmp_path / "no-index"), "KB_DATABASE_URL": f"sqlite:///{tmp_path}/kb.sqlite",
+                      "KB_TICKET_EMBED": fake_embed})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", desk_for(app)
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def page():
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: apt-get install chromium (.ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser.new_page()
+        browser.close()
+
+
+def test_customer_follows_adds_details_and_rates(served, page):
+    from playwright.sync_api import expect
+
+    from kb.operators import add_operator
+
+    base, desk = served
+    add_operator(desk.db, "anna", "Anna Karenina", "secret-password", role="operator")
+    ticket = desk.create_ticket("Where is my parcel?", email="ann@example.com", channel="web")
+
+    page.goto(f"{base}/tickets/{ticket['token']}")
+    expect(page.locator("h1")).to_contain_text(f"Request #{ticket['number']}")
+    expect(page.locator("#operator")).to_have_text("Anna")
+    expect(page.locator("#place")).to_have_text("1")
+    expect(page.locator("#expected time")).not_to_be_empty()
+
+    page.fill("#text", "Order 12345, sent on Monday")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_contain_text("Thank you")
+    expect(page.locator("#details")).to_have_text("Order 12345, sent on Monday")
+
+    desk.solve(ticket["number"], "anna", answer="It arrives tomorrow before noon")
+    page.reload()
+    expect(page.locator("#answer")).to_contain_text("It arrives tomorrow")
+    page.get_by_label("4").check()
+    page.get_by_role("button", name="Rate").click()
+    expect(page.locator("#rating")).to_have_text("Ваша оценка · Your rating: 4 / 5")
+    assert desk.show(ticket["number"])["rating"] == 4
