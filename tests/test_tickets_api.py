@@ -106,3 +106,8 @@ def test_status_page_shows_the_request_and_takes_details(api):
     assert "Order &lt;b&gt;12345&lt;/b&gt;" in html and "Thank you" in html
     empty = api.post(f"/tickets/{token}/details", data={"text": "  "})
     assert empty.status_code == 400 and "is required" in empty.get_data(as_text=True)
+
+
+def test_the_help_page_offers_a_ticket_when_nothing_matches(api):
+    page = api.get("/").get_data(as_text=True)
+    assert 'id="ask"' in page and "fetch('/api/v1/tickets'" in page
