@@ -94,7 +94,11 @@ class Desk:
         for ticket_id, question in candidates:
             if _same_text(question) == wanted:  # the fast path: no model needed
                 return ticket_id
-        vectors = self.embed([request["question"]] + [q for _, q in candidates])
+        try:
+            vectors = self.embed([request["question"]] + [q for _, q in candidates])
+        except Exception:  # a broken model must not stop a question from being registered
+            log.exception("duplicate check by meaning failed; comparing exact text only")
+            return None
         similarity = vectors[1:] @ vectors[0]
         best = int(np.argmax(similarity))
         return candidates[best][0] if similarity[best] >= self.rules.duplicate_threshold else None

@@ -267,3 +267,33 @@ def test_a_reworded_question_joins_by_meaning_with_the_real_e5_model(database):
     unrelated = new_ticket(desk, "How do I reset my password?", now=MONDAY + 2 * H)
     assert reworded["joined"] is True and reworded["number"] == first["number"]
     assert unrelated["joined"] is False and unrelated["number"] == first["number"] + 1
+
+
+def test_a_broken_embedder_only_turns_off_matching_by_meaning(database):
+    from kb.config import TicketRules
+    from kb.tickets import Desk
+
+    def broken(texts):
+        raise RuntimeError("model files missing")
+
+    desk = Desk(database, TicketRules(), embed=broken)
+    first = new_ticket(desk, "Where is my parcel?")
+    assert new_ticket(desk, "where is my parcel", now=MONDAY + H)["number"] == first["number"]
+    assert new_ticket(desk, "I can't find my package", now=MONDAY + H)["joined"] is False
+
+
+def test_the_server_schedule_escalates_in_the_background(desk):
+    import time
+
+    from kb.tickets import start_escalation_thread, utcnow
+
+    number = new_ticket(desk, now=utcnow() - 21 * H)["number"]
+    stop = start_escalation_thread(desk, every_seconds=0.05)
+    try:
+        for _ in range(100):
+            if desk.show(number)["tier"] == 2:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert desk.show(number)["tier"] == 2
