@@ -87,7 +87,7 @@ def postgres_url():
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
 
-    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
     name = f"kb_test_{uuid.uuid4().hex[:12]}"
     try:
         with server.connect() as connection:
