@@ -38,6 +38,8 @@ def test_create_then_read_the_status_by_token(api):
     again = create(api, question="where is my parcel")
     assert again.status_code == 200 and again.get_json()["joined"] is True
     assert again.get_json()["number"] == 1
+    # Joining must not hand out the open request's link: knowing an e-mail is not proof of identity.
+    assert "token" not in again.get_json() and "status_url" not in again.get_json()
 
 
 def test_details_and_rating_through_the_api(api, ticket_app):

@@ -49,9 +49,14 @@ def create():
         raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS))}")
     ticket = desk().create_ticket(data.get("question"), channel=data.get("channel") or "web",
                                   **{k: data.get(k) for k in FIELDS - {"question", "channel"}})
+    if ticket["joined"]:
+        # Anyone who knows a customer's e-mail could ask something similar; the link to the open
+        # request (and the details in it) goes only to whoever opened it.
+        return jsonify({"number": ticket["number"], "status": ticket["status"], "joined": True,
+                        "message": "added to your open request; follow it with the link you got when you first asked"})
     body = {"number": ticket["number"], "token": ticket["token"], "status": ticket["status"],
-            "joined": ticket["joined"], **_links(ticket["token"])}
-    return jsonify(body), 200 if ticket["joined"] else 201
+            "joined": False, **_links(ticket["token"])}
+    return jsonify(body), 201
 
 
 @bp.get("/<token>")
