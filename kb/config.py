@@ -11,6 +11,9 @@ MAX_QUERY_CHARS = 500
 # MiniLM only understands English, so it only takes part when question and article are English.
 ENCODER_WEIGHTS = {"minilm": 1.0, "e5": 1.0, "use": 0.5}
 ENGLISH_ONLY = {"minilm"}
+# Encoders an English question skips when an English-only one is in the index: with MiniLM there,
+# e5 adds 0.004 top1 on English questions and doubles the time of a search (docs/quality.md).
+REDUNDANT_FOR_ENGLISH = {"e5"}
 
 
 @dataclass

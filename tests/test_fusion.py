@@ -47,3 +47,11 @@ def test_confidence_is_half_at_the_threshold_and_monotone():
     values = [calibration.confidence(s, 0.8, steep) for s in (0.0, 0.5, 0.79, 0.81, 1.0)]
     assert values == sorted(values) and all(0 <= v <= 1 for v in values)
     assert values[-1] > 0.9 and values[0] < 0.1
+
+
+def test_which_encoders_embed_a_question():
+    encoders = ["minilm", "use", "e5"]
+    assert fusion.query_encoders(encoders, "en") == ["minilm", "use"]  # MiniLM makes e5 redundant
+    assert fusion.query_encoders(encoders, "ru") == ["use", "e5"]  # MiniLM knows no Russian
+    assert fusion.query_encoders(["use", "e5"], "en") == ["use", "e5"]
+    assert fusion.query_encoders(["minilm"], "ru") == ["minilm"]  # an English-only index still answers
