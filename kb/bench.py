@@ -296,15 +296,16 @@ def run_bench(sizes: list[int], queries: int, out_file: str, echo=print) -> str:
     load_s = load_models(encoders)
     echo(f"loaded encoders {', '.join(encoders)} in {load_s:.1f} s")
     rows = []
+    out = Path(out_file)
+    out.parent.mkdir(parents=True, exist_ok=True)
     for n in sizes:
         root = Path(tempfile.mkdtemp(prefix=f"kb-bench-{n}-"))
         try:
             rows.append(bench_size(n, queries, root, encoders, echo))
         finally:
             shutil.rmtree(root, ignore_errors=True)
-    table = markdown_table(rows)
-    out = Path(out_file)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(header(sizes, queries, out_file, encoders, load_s) + "\n" + table + "\n", encoding="utf-8")
-    echo(f"wrote {out_file}")
+        # Written after every size, so the rows of a long run survive an interruption.
+        table = markdown_table(rows)
+        out.write_text(header(sizes, queries, out_file, encoders, load_s) + "\n" + table + "\n", encoding="utf-8")
+        echo(f"wrote {out_file}")
     return table

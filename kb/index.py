@@ -14,6 +14,7 @@ import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -90,9 +91,11 @@ class EmbeddingCache:
         os.replace(tmp, self.path)
 
 
-def embed_all(embedder, texts: list[str], cache: EmbeddingCache, progress) -> tuple[np.ndarray, int]:
+def embed_all(load_embedder, texts: list[str], cache: EmbeddingCache, progress) -> tuple[np.ndarray, int]:
+    """Vectors of `texts`; the model is loaded (`load_embedder()`) only if the cache misses a text."""
     hashes = [text_hash(t) for t in texts]
     missing = sorted({h: t for h, t in zip(hashes, texts) if h not in cache.vectors}.items())
+    embedder = load_embedder() if missing else None
     batch = 256
     for start in range(0, len(missing), batch):
         chunk = missing[start:start + batch]
@@ -268,7 +271,7 @@ def _remove_old_builds(builds: Path, keep: Path):
 
 
 def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoders: list[str], progress, started) -> BuildReport:
-    from kb.embedders import get_embedder
+    from kb.embedders import get_embedder, model_id
 
     folder.mkdir(parents=True)
     phrase_texts, phrase_article, passage_texts, passage_article = [], [], [], []
@@ -283,8 +286,8 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     phrase_starts = np.searchsorted(phrase_article, np.arange(len(articles)))
     article_langs = np.array([a.lang for a in articles])
 
-    embedders = {name: get_embedder(name) for name in encoders}
-    caches = {name: EmbeddingCache(cache_dir, e.model_id) for name, e in embedders.items()}
+    models = {name: model_id(name) for name in encoders}
+    caches = {name: EmbeddingCache(cache_dir, models[name]) for name in encoders}
     all_texts = phrase_texts + passage_texts
     todo = sum(len({text_hash(t) for t in all_texts} - caches[n].vectors.keys()) for n in encoders)
     update, close = _progress_bar(todo, progress)
@@ -292,8 +295,8 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     import faiss
 
     try:
-        for name, embedder in embedders.items():
-            vectors, new = embed_all(embedder, all_texts, caches[name], update)
+        for name in encoders:
+            vectors, new = embed_all(partial(get_embedder, name), all_texts, caches[name], update)
             embedded += new
             caches[name].save({text_hash(t) for t in all_texts})
             phrase_vectors[name] = vectors[:len(phrase_texts)]
@@ -324,7 +327,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     manifest = {
         "format": FORMAT,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "models": {name: e.model_id for name, e in embedders.items()},
+        "models": models,
         "encoders": encoders,
         "classifiers": classifiers,
         "calibration": calib,

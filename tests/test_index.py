@@ -18,9 +18,11 @@ def test_build_writes_whoosh_faiss_and_manifest(small_kb, small_index_dir):
     assert 0 < manifest["calibration"]["threshold"] < 1
 
 
-def test_rebuild_embeds_only_what_changed(small_kb, small_index_dir):
+def test_rebuild_embeds_only_what_changed(small_kb, small_index_dir, monkeypatch):
     build_index(small_kb, small_index_dir)
-    again = build_index(small_kb, small_index_dir)
+    with monkeypatch.context() as patch:  # nothing new to embed: no model is even loaded
+        patch.setattr("kb.embedders.get_embedder", lambda name: pytest.fail(f"{name} was loaded"))
+        again = build_index(small_kb, small_index_dir)
     assert again.embedded == 0
     path = small_kb / "track-order.md"
     path.write_text(path.read_text(encoding="utf-8").replace("questions:\n", "questions:\n  - Куда пропала моя посылка\n"), encoding="utf-8")
