@@ -205,7 +205,7 @@ def load_models(encoders: list[str]) -> float:
 
     started = time.perf_counter()
     for name in encoders:
-        get_embedder(name)
+        get_embedder(name).encode(["warm-up"])  # some encoders read their weights on first use
     return time.perf_counter() - started
 
 

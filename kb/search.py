@@ -14,7 +14,7 @@ import numpy as np
 from kb import calibration, fusion
 from kb.config import MAX_QUERY_CHARS
 from kb.errors import IndexMissing, QueryError
-from kb.index import features
+from kb.classifier import features
 from kb.text import analyzer, guess_language, stem, words
 
 CANDIDATES = 256  # rows fetched from faiss per encoder; articles beyond them cannot win
@@ -71,6 +71,7 @@ class Searcher:
         self.manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
         self.articles = json.loads((self.path / "articles.json").read_text(encoding="utf-8"))
         self.by_id = {a["id"]: a for a in self.articles}
+        self.number = {a["id"]: i for i, a in enumerate(self.articles)}
         texts = json.loads((self.path / "texts.json").read_text(encoding="utf-8"))
         self.phrasings, self.passage_texts = texts["phrasings"], texts["passages"]
         self.phrase_article = np.load(self.path / "phrase_article.npy")
@@ -136,7 +137,7 @@ class Searcher:
             searcher = self._whoosh_searcher.value = self.whoosh.searcher()
         q = Or([Term(f, t) for f in ("title", "questions", "body") for t in sorted(terms)])
         for hit in searcher.search(q, limit=50):
-            scores[hit["number"]] = hit.score
+            scores[self.number[hit["id"]]] = hit.score
         return scores
 
     # -- the search ---------------------------------------------------------------------
