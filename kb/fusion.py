@@ -9,9 +9,10 @@ import numpy as np
 from kb.config import ENCODER_WEIGHTS, ENGLISH_ONLY, REDUNDANT_FOR_ENGLISH
 
 # How much the classifier's probability adds to the fused cosine when ranking (docs/quality.md).
-CLASSIFIER_WEIGHT = 0.5
+CLASSIFIER_WEIGHT = 1.0
 # How much the keyword (BM25) evidence adds, as a share of the best keyword score of the query.
-KEYWORD_WEIGHT = 0.0
+# It only ranks: confidence stays the calibrated similarity, which plain rank fusion would ruin.
+KEYWORD_WEIGHT = 0.1
 # An answer passage matches a question less directly than a known phrasing does.
 PASSAGE_PENALTY = 0.1
 
