@@ -11,8 +11,10 @@ from kb.config import ENCODER_WEIGHTS, ENGLISH_ONLY, REDUNDANT_FOR_ENGLISH
 # How much the classifier's probability adds to the fused cosine when ranking (docs/quality.md).
 CLASSIFIER_WEIGHT = 1.0
 # How much the keyword (BM25) evidence adds, as a share of the best keyword score of the query.
-# It only ranks: confidence stays the calibrated similarity, which plain rank fusion would ruin.
-KEYWORD_WEIGHT = 0.1
+# It would only rank (confidence stays the calibrated similarity, which rank fusion would ruin).
+# 0.1 gains 0.009 ru top1, but whoosh scoring costs 13-22 ms a question at 1,000 articles: off
+# until keyword scores come cheaper (docs/quality.md).
+KEYWORD_WEIGHT = 0.0
 # An answer passage matches a question less directly than a known phrasing does.
 PASSAGE_PENALTY = 0.1
 
