@@ -91,23 +91,40 @@ def check(ctx, strict):
 @main.command()
 @click.option("--articles", "articles_dir", type=click.Path(), help="Articles folder to index.")
 @click.option("--out", "out_dir", type=click.Path(), help="Index folder to write.")
+@click.option("--watch", is_flag=True, help="Keep running: rebuild whenever an article changes (models stay loaded).")
 @click.pass_context
-def index(ctx, articles_dir, out_dir):
+def index(ctx, articles_dir, out_dir, watch):
     """Build the search index (incremental: unchanged text is not embedded again)."""
-    from kb.index import BuildError, build_index
+    from kb import index as indexing
 
     settings = _settings(ctx)
+    articles_dir, out_dir = articles_dir or settings.articles_dir, out_dir or settings.index_dir
+    if watch:
+        click.echo(f"watching {articles_dir}; Ctrl-C stops", err=True)
+        try:
+            indexing.watch(articles_dir, out_dir, settings.embedders, _echo_build, _echo_build_error)
+        except KeyboardInterrupt:
+            pass
+        return
     try:
-        report = build_index(articles_dir or settings.articles_dir, out_dir or settings.index_dir,
-                             encoders=settings.embedders, progress=sys.stderr.isatty())
-    except BuildError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        _fail(exc.message)
+        report = indexing.build_index(articles_dir, out_dir, encoders=settings.embedders, progress=sys.stderr.isatty())
+    except indexing.BuildError as exc:
+        _echo_build_error(exc)
+        sys.exit(1)
     except FileNotFoundError as exc:
         _fail(f"{exc}; the previous index keeps serving")
+    _echo_build(report)
+
+
+def _echo_build(report):
     click.echo(f"indexed {report.articles} articles ({report.phrasings} phrasings, {report.passages} passages; "
                f"{report.embedded} texts embedded anew) in {report.seconds:.1f} s → {report.path}")
+
+
+def _echo_build_error(exc):
+    for problem in getattr(exc, "problems", []):
+        click.echo(str(problem), err=True)
+    click.echo(f"error: {exc}", err=True)
 
 
 @main.command()

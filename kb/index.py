@@ -236,6 +236,32 @@ def build_index(articles_dir, out_dir, encoders=("minilm", "use", "e5"), progres
     return report
 
 
+def articles_signature(articles_dir) -> tuple:
+    """Changes whenever a file in the articles folder is added, removed or written."""
+    folder = Path(articles_dir)
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
+
+
+def watch(articles_dir, out_dir, encoders, on_build, on_error, interval: float = 1.0, stop=None):
+    """Rebuild whenever the articles change, with the models kept loaded between builds, so an
+    edit is searchable within seconds. Runs until `stop` (a threading.Event) is set."""
+    import threading
+
+    stop = stop or threading.Event()
+    seen = None
+    while not stop.is_set():
+        signature = articles_signature(articles_dir)
+        if signature != seen:
+            seen = signature
+            try:
+                on_build(build_index(articles_dir, out_dir, encoders=encoders))
+            except (KBError, OSError) as exc:  # a broken article: say so, keep the old index, keep watching
+                on_error(exc)
+        stop.wait(interval)
+
+
 def _point_current(out_dir: Path, build: Path):
     link = out_dir / "current"
     tmp_link = out_dir / f".current-{uuid.uuid4().hex[:8]}"

@@ -55,3 +55,36 @@ def test_a_crash_mid_build_leaves_the_previous_index_and_no_debris(small_kb, sma
         build_index(small_kb, small_index_dir)
     assert (small_index_dir / "current").resolve() == before
     assert [p.name for p in (small_index_dir / "builds").iterdir()] == [before.name]
+
+
+def test_watch_rebuilds_on_an_edit_and_survives_a_broken_article(small_kb, small_index_dir):
+    import threading
+    import time
+
+    from kb.index import watch
+
+    builds, errors, stop = [], [], threading.Event()
+    worker = threading.Thread(target=watch, args=(small_kb, small_index_dir, ("minilm", "use", "e5"),
+                                                  builds.append, errors.append, 0.05, stop))
+    worker.start()
+
+    def wait_for(condition):
+        deadline = time.monotonic() + 120
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert condition()
+
+    try:
+        wait_for(lambda: len(builds) == 1)
+        path = small_kb / "track-order.md"
+        path.write_text(path.read_text(encoding="utf-8").replace(
+            "questions:\n", "questions:\n  - Посылка потерялась в пути\n"), encoding="utf-8")
+        wait_for(lambda: len(builds) == 2)
+        assert Searcher(small_index_dir).search("Посылка потерялась в пути").results[0].matched == "Посылка потерялась в пути"
+        write_article(small_kb, "broken", "---\nid: broken\ntitle: [oops\n---\nBody\n")
+        wait_for(lambda: len(errors) == 1)
+        assert errors[0].problems[0].path.endswith("broken.md") and len(builds) == 2
+        assert Searcher(small_index_dir).search("как отменить заказ").results[0].id == "cancel-order"
+    finally:
+        stop.set()
+        worker.join(timeout=30)
