@@ -7,7 +7,6 @@ tenth of a second where refitting everything takes several seconds.
 """
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -82,9 +81,12 @@ def refit_columns(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, bias: 
 
 
 def fit(x: np.ndarray, labels: np.ndarray, article_ids: list[str], phrasing_hashes: dict[str, str],
-        previous: Path | None, set_name: str, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """This build's classifier: the previous one where the phrasings are the same, refitted where not."""
-    start = _previous(previous, set_name, names, article_ids) if previous else None
+        previous: Path | None, previous_manifest: dict | None, set_name: str,
+        names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """This build's classifier: the previous one where the phrasings are the same, refitted where not.
+
+    `previous` is the last build's folder and `previous_manifest` its manifest (None for none)."""
+    start = _previous(previous, previous_manifest, set_name, names, article_ids) if previous_manifest else None
     if start is None:
         return train(x, labels)
     weights, bias, old_hashes = start
@@ -96,11 +98,10 @@ def fit(x: np.ndarray, labels: np.ndarray, article_ids: list[str], phrasing_hash
     return train(x, labels, (weights, bias))
 
 
-def _previous(previous: Path, set_name: str, names: list[str], article_ids: list[str]):
+def _previous(previous: Path, manifest: dict, set_name: str, names: list[str], article_ids: list[str]):
     """The last build's classifier with its columns moved to this build's articles (new ones start
     at 0), and the phrasing hashes it was learnt from."""
     try:
-        manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
         if manifest["classifiers"].get(set_name) != names:
             return None
         weights = np.load(previous / f"classifier.{set_name}.weights.npy")

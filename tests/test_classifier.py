@@ -31,17 +31,14 @@ def test_refitting_one_column_learns_its_new_phrasing_and_leaves_the_others():
 
 
 def test_unchanged_phrasings_reuse_the_previous_classifier(tmp_path, monkeypatch):
-    import json
-
     rng = np.random.default_rng(1)
     x, labels = blobs(rng, np.eye(8)[:3] * 3)
     weights, bias = classifier.train(x, labels)
     np.save(tmp_path / "classifier.multi.weights.npy", weights)
     np.save(tmp_path / "classifier.multi.bias.npy", bias)
     hashes = {"a": "1", "b": "2", "c": "3"}
-    (tmp_path / "manifest.json").write_text(json.dumps({
-        "classifiers": {"multi": ["e5"]}, "article_order": ["a", "b", "c"], "phrasing_hashes": hashes}))
+    manifest = {"classifiers": {"multi": ["e5"]}, "article_order": ["a", "b", "c"], "phrasing_hashes": hashes}
     monkeypatch.setattr(classifier, "train", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
     monkeypatch.setattr(classifier, "refit_columns", lambda *a, **k: (_ for _ in ()).throw(AssertionError("refit")))
-    got_w, got_b = classifier.fit(x, labels, ["a", "b", "c"], hashes, tmp_path, "multi", ["e5"])
+    got_w, got_b = classifier.fit(x, labels, ["a", "b", "c"], hashes, tmp_path, manifest, "multi", ["e5"])
     assert np.array_equal(got_w, weights) and np.array_equal(got_b, bias)
