@@ -1,16 +1,28 @@
-"""Turning similarity into a confidence, learnt from the knowledge base alone.
+"""Turning a question's best score into a confidence, learnt from the knowledge base alone.
 
-Real teams have no labelled "no match" questions, so the threshold is found by playing both
-sides with the articles' own phrasings: a phrasing left out must still find its own article
-(an answerable question); the phrasings of an article left out must find nothing (a question
-with no article). The threshold that best separates the two, weighing both sides equally so
-that no mix of questions is assumed, becomes the point where confidence is 0.5.
+Real teams have no labelled "no match" questions, so `kb index` plays both sides with the
+articles' own phrasings, in folds: each fold leaves one phrasing of every article out (an
+answerable question: it must find its own article first) and every phrasing of a fifth of the
+articles out (questions with no article: they must find nothing), retrains the classifier on
+what is left, and scores the left-out phrasings exactly as a search would. The threshold that
+best separates the two samples, weighing both equally so that no mix of questions is assumed,
+becomes the point where confidence is 0.5.
+
+A question is only ever compared with articles in its own language here; a question in another
+language than the articles gets the encoders' measured cross-language shift instead
+(`kb.config.CROSS_LANGUAGE_SHIFT`), because a knowledge base in one language holds no
+cross-language phrasings to learn from.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from kb import fusion
+from kb.config import ENGLISH_ONLY
+
+FOLDS = 5
+SAMPLE = 3000  # simulated questions per encoder set; enough for a stable estimate
+VERSION = 4  # 4: folds with the classifier; per encoder set; same- and cross-language
 
 
 def best_threshold(answerable: np.ndarray, unanswerable: np.ndarray) -> float:
@@ -42,7 +54,94 @@ def slope(answerable: np.ndarray, unanswerable: np.ndarray) -> float:
     return float(max(fit.coef_[0][0], 1.0))
 
 
-def confidence(score: float, threshold: float, steepness: float) -> float:
-    """A number in [0, 1]; 0.5 exactly at the threshold, monotone in the score."""
-    x = max(-50.0, min(50.0, steepness * (score - threshold)))
-    return 1.0 / (1.0 + math.exp(-x))
+def confidence(score, threshold: float, steepness: float):
+    """A number in [0, 1] (or an array of them); 0.5 exactly at the threshold, monotone in the score."""
+    x = np.clip(steepness * (np.asarray(score, dtype=np.float64) - threshold), -50.0, 50.0)
+    out = 1.0 / (1.0 + np.exp(-x))
+    return float(out) if out.ndim == 0 else out
+
+
+def learn(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray, article_langs: np.ndarray,
+          sets: dict[str, list[str]], with_classifier: bool, seed: int = 0) -> dict:
+    """Threshold and slope for each encoder set (see `fusion.question_set`), from the folds: one pair
+    for articles in the question's language (similarity and probability), one for articles in
+    another (similarity alone, see `fusion.confidence_scores`)."""
+    from kb import classifier
+
+    phrase_langs = article_langs[phrase_article]
+    asked = np.array([fusion.question_set(lang, sets) for lang in phrase_langs])
+    learnt = {}
+    for set_name, names in sets.items():
+        questions = asked == set_name
+        if not questions.any():  # e.g. no Russian phrasings: the English ones stand in
+            questions = np.ones(len(phrase_article), bool)
+        x = classifier.features(phrase_vectors, names) if with_classifier else None
+        answerable, unanswerable = _simulate(phrase_vectors, names, x, phrase_article, article_langs,
+                                             questions, np.random.default_rng(seed))
+        learnt[set_name] = {
+            "threshold": best_threshold(answerable[:, 1], unanswerable[:, 1]),
+            "slope": slope(answerable[:, 1], unanswerable[:, 1]),
+            "across": {"threshold": best_threshold(answerable[:, 0], unanswerable[:, 0]),
+                       "slope": slope(answerable[:, 0], unanswerable[:, 0])},
+            "answerable": len(answerable), "unanswerable": len(unanswerable)}
+    return {"version": VERSION, "sets": learnt}
+
+
+def _simulate(phrase_vectors, names, x, phrase_article, article_langs, questions, rng):
+    """Best scores of simulated answerable questions (that found their article) and of unanswerable
+    ones: one row each, the similarity alone and with the classifier's probability."""
+    from kb import classifier
+
+    n_articles = len(article_langs)
+    counts = np.bincount(phrase_article, minlength=n_articles)
+    starts = np.searchsorted(phrase_article, np.arange(n_articles))
+    position = np.arange(len(phrase_article)) - starts[phrase_article]
+    group = rng.permutation(n_articles) % FOLDS
+    per_fold = max(1, SAMPLE // (2 * FOLDS))
+    answerable, unanswerable = [], []
+    for fold in range(FOLDS):
+        left_out = (group == fold)[phrase_article]
+        held = ~left_out & (position == fold % np.maximum(counts[phrase_article], 1))
+        train = ~left_out & ~held
+        if not train.any():
+            continue
+        kept = np.unique(phrase_article[train])  # the articles this fold's index still has
+        column = np.full(n_articles, -1)
+        column[kept] = np.arange(len(kept))
+        labels = column[phrase_article[train]]
+        model = classifier.train(x[train], labels) if x is not None and len(kept) > 1 else None
+        for rows, out in ((held & questions, answerable), (left_out & questions, unanswerable)):
+            rows = np.flatnonzero(rows)
+            if len(rows) > per_fold:
+                rows = np.sort(rng.choice(rows, per_fold, replace=False))
+            for lang in np.unique(article_langs[phrase_article[rows]]):
+                asked = rows[article_langs[phrase_article[rows]] == lang]
+                for chunk in np.array_split(asked, max(1, len(asked) // 256)):
+                    logits = None if model is None else x[chunk] @ model[0] + model[1]
+                    across, scores = _fold_scores(phrase_vectors, names, chunk, train, labels,
+                                                    article_langs[kept], lang, logits)
+                    best = np.c_[across.max(axis=1), scores.max(axis=1)]
+                    keep = np.isfinite(best[:, 1])
+                    if out is answerable:  # counts only when it found its own article first
+                        own = column[phrase_article[chunk]]
+                        keep &= (own >= 0) & (scores.argmax(axis=1) == own)
+                    out.extend(best[keep].tolist())
+    return np.array(answerable).reshape(-1, 2), np.array(unanswerable).reshape(-1, 2)
+
+
+def _fold_scores(phrase_vectors, names, chunk, train, labels, kept_langs, lang, logits):
+    """What a search would score for these phrasings (all in language `lang`) against the fold's
+    index, per kept article: the similarity as an article in another language would get it (from
+    the multilingual encoders alone), and the confidence score; articles in other languages are
+    left out (-inf)."""
+    starts = np.searchsorted(labels, np.arange(len(kept_langs)))
+    per_encoder = {name: fusion.article_max(phrase_vectors[name][chunk] @ phrase_vectors[name][train].T,
+                                            starts, int(train.sum()))
+                   for name in names}
+    semantic = fusion.fuse_semantic(per_encoder, fusion.encoder_weights(names, lang, kept_langs))
+    scores = fusion.confidence_scores(semantic, logits, kept_langs, lang, shift=0.0)
+    multilingual = [n for n in names if n not in ENGLISH_ONLY] or names
+    across = fusion.fuse_semantic({n: per_encoder[n] for n in multilingual},
+                                  fusion.encoder_weights(multilingual, lang, kept_langs))
+    other = kept_langs != lang
+    return np.where(other, -np.inf, across), np.where(other, -np.inf, scores)

@@ -33,12 +33,15 @@ def train(x: np.ndarray, labels: np.ndarray, start=None) -> tuple[np.ndarray, np
     if n_classes < 2:
         return np.zeros((x.shape[1], 1), np.float32), np.zeros(1, np.float32)
     model = LogisticRegression(C=C, max_iter=300, tol=1e-4, warm_start=start is not None)
-    if start is not None:
+    if start is not None and n_classes > 2:
         model.coef_, model.intercept_ = start[0].T.astype(np.float32), start[1].astype(np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x, labels)
-    return model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32)
+    weights, bias = model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32)
+    if n_classes == 2:  # sklearn keeps one column for two classes: softmax([0, z]) is its sigmoid(z)
+        weights, bias = np.hstack([np.zeros_like(weights), weights]), np.concatenate([[0.0], bias]).astype(np.float32)
+    return weights, bias
 
 
 def refit_columns(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, bias: np.ndarray,

@@ -14,6 +14,11 @@ ENGLISH_ONLY = {"minilm"}
 # Encoders an English question skips when an English-only one is in the index: with MiniLM there,
 # e5 adds 0.004 top1 on English questions and doubles the time of a search (docs/quality.md).
 REDUNDANT_FOR_ENGLISH = {"e5"}
+# How much lower an encoder's similarity runs for a Russian question against the English wording of
+# the same question than for an English one: measured on kb/data/crosslingual.tsv with
+# `python scripts/crosslingual_shift.py`. Added to cross-language similarities when judging
+# "no match", since a knowledge base in one language has nothing to learn it from.
+CROSS_LANGUAGE_SHIFT = {"e5": 0.040, "use": 0.053}
 
 
 @dataclass

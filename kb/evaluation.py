@@ -111,5 +111,6 @@ def run_eval(set_dir, index_base="index", encoders=None, progress=False, limit_q
                          "no_match": response.no_match, "confidence": response.confidence, "ms": ms})
     metrics = score(outcomes)
     metrics["set"] = set_dir.name
-    metrics["threshold"] = round(searcher.threshold, 4)
+    metrics["thresholds"] = {name: [round(same[0], 4), round(across[0], 4)]
+                             for name, (same, across) in searcher.calibration.items()}
     return metrics

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.config import ENCODER_WEIGHTS, ENGLISH_ONLY, REDUNDANT_FOR_ENGLISH
+from kb.config import CROSS_LANGUAGE_SHIFT, ENCODER_WEIGHTS, ENGLISH_ONLY, REDUNDANT_FOR_ENGLISH
 
 # How much the classifier's probability adds to the fused cosine when ranking (docs/quality.md).
 CLASSIFIER_WEIGHT = 1.0
@@ -42,6 +42,14 @@ def query_encoders(encoders, query_lang: str) -> list[str]:
     return [e for e in encoders if e not in ENGLISH_ONLY] or encoders
 
 
+def question_set(query_lang: str, sets) -> str:
+    """Which encoder set (and so which classifier and calibration) serves a question in this
+    language: `en` for English when the index has one, else `multi`."""
+    if query_lang == "en" and "en" in sets:
+        return "en"
+    return "multi" if "multi" in sets else next(iter(sets), "multi")
+
+
 def encoder_weights(encoders, query_lang: str, article_langs: np.ndarray) -> dict[str, np.ndarray]:
     """Weight of each encoder for each article, given the question's language.
 
@@ -60,6 +68,32 @@ def fuse_semantic(per_encoder: dict[str, np.ndarray], weights: dict[str, np.ndar
     total = sum(weights[name] for name in per_encoder)
     fused = sum(weights[name] * scores for name, scores in per_encoder.items())
     return fused / np.maximum(total, 1e-9)
+
+
+def cross_language_shift(encoders) -> float:
+    """How much lower these encoders' fused similarity runs when question and article are in
+    different languages (measured once per encoder, kb/config.py)."""
+    total = sum(ENCODER_WEIGHTS.get(n, 1.0) for n in encoders if n not in ENGLISH_ONLY)
+    shifted = sum(ENCODER_WEIGHTS.get(n, 1.0) * CROSS_LANGUAGE_SHIFT.get(n, 0.0)
+                  for n in encoders if n not in ENGLISH_ONLY)
+    return shifted / total if total else 0.0
+
+
+def confidence_scores(semantic: np.ndarray, logits: np.ndarray | None, article_langs: np.ndarray,
+                      query_lang: str, shift: float) -> np.ndarray:
+    """Per article, the score that confidence is calibrated from.
+
+    An article in the question's language: the fused similarity plus the classifier's probability
+    among the articles of that language (so that translations of one article do not split it).
+    An article in another language: the similarity alone, raised by the encoders' cross-language
+    shift; the classifier, trained on the articles' own language, has no cross-language reference.
+    One question (1-D) or many (2-D); the calibration scores its simulated questions with this too.
+    """
+    same = article_langs == query_lang
+    score = np.where(same, semantic, semantic + shift).astype(np.float64)
+    if logits is not None and same.any():
+        score[..., same] += CLASSIFIER_WEIGHT * softmax(logits[..., same])
+    return score
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

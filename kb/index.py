@@ -25,11 +25,12 @@ from kb.config import ENGLISH_ONLY
 from kb.errors import KBError
 
 FORMAT = 2  # 2: the keyword index finds articles by id
-CALIBRATION_SAMPLE = 3000  # phrasings used to learn the threshold; enough for a stable estimate
 KEEP_BUILDS = 2
 # Above this many articles the classifier's training outgrows the machine; search then ranks by
 # the fused similarity alone (docs/benchmarks.md).
 MAX_CLASSIFIER_ARTICLES = 3000
+# The calibration is learnt again once this share of the articles' phrasings changed since it was.
+RECALIBRATE_SHARE = 0.05
 
 
 class BuildError(KBError):
@@ -48,7 +49,6 @@ class BuildReport:
     passages: int
     embedded: int  # texts that were not in the cache
     seconds: float
-    threshold: float
 
 
 def text_hash(text: str) -> str:
@@ -166,37 +166,21 @@ def feature_sets(encoders: list[str]) -> dict[str, list[str]]:
     return sets
 
 
-def calibrate(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray, starts: np.ndarray,
-              article_langs: np.ndarray, rng_seed: int = 0) -> dict:
-    """Learn the no-match threshold from the articles' own phrasings (see kb.calibration)."""
-    n_rows = len(phrase_article)
-    rng = np.random.default_rng(rng_seed)
-    sample = np.arange(n_rows) if n_rows <= CALIBRATION_SAMPLE else np.sort(rng.choice(n_rows, CALIBRATION_SAMPLE, replace=False))
-    answerable, unanswerable = [], []
-    for chunk in np.array_split(sample, max(1, len(sample) // 256)):
-        per_encoder = {}
-        for name, vectors in phrase_vectors.items():
-            scores = vectors[chunk] @ vectors.T
-            scores[np.arange(len(chunk)), chunk] = -np.inf  # leave the phrasing itself out
-            per_encoder[name] = fusion.article_max(scores, starts, n_rows)
-        for lang in ("ru", "en"):
-            mask = article_langs[phrase_article[chunk]] == lang
-            if not mask.any():
-                continue
-            names = fusion.query_encoders(phrase_vectors, lang)
-            weights = fusion.encoder_weights(names, lang, article_langs)
-            fused = fusion.fuse_semantic({n: per_encoder[n][mask] for n in names}, weights)
-            own = phrase_article[chunk][mask]
-            own_score = fused[np.arange(len(own)), own]
-            fused[np.arange(len(own)), own] = -np.inf
-            other_best = fused.max(axis=1)
-            found = np.isfinite(own_score) & (own_score > other_best)
-            answerable.extend(own_score[found].tolist())
-            unanswerable.extend(other_best[np.isfinite(other_best)].tolist())
-    answerable, unanswerable = np.array(answerable), np.array(unanswerable)
-    threshold = calibration.best_threshold(answerable, unanswerable)
-    return {"threshold": threshold, "slope": calibration.slope(answerable, unanswerable),
-            "answerable": len(answerable), "unanswerable": len(unanswerable)}
+def calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifier, phrasing_hashes,
+              previous_manifest) -> dict:
+    """The no-match calibration (kb.calibration); the previous build's when few phrasings changed,
+    since it is a statistic over the whole knowledge base and relearning it takes the most time."""
+    old = (previous_manifest or {}).get("calibration", {})
+    old_hashes = (previous_manifest or {}).get("phrasing_hashes", {})
+    if (isinstance(old, dict) and old.get("version") == calibration.VERSION and isinstance(old_hashes, dict)
+            and set(old.get("sets", {})) == set(sets) and old.get("with_classifier") == with_classifier
+            and (previous_manifest or {}).get("classifiers") == (sets if with_classifier else {})):
+        changed = sum(old_hashes.get(k) != v for k, v in phrasing_hashes.items()) + len(old_hashes.keys() - phrasing_hashes.keys())
+        if changed <= RECALIBRATE_SHARE * len(phrasing_hashes):
+            return old
+    learnt = calibration.learn(phrase_vectors, phrase_article, article_langs, sets, with_classifier)
+    learnt["with_classifier"] = with_classifier
+    return learnt
 
 
 def _progress_bar(total: int, enabled: bool):
@@ -291,7 +275,6 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
             passage_texts.append(text)
             passage_article.append(number)
     phrase_article, passage_article = np.array(phrase_article), np.array(passage_article)
-    phrase_starts = np.searchsorted(phrase_article, np.arange(len(articles)))
     article_langs = np.array([a.lang for a in articles])
 
     models = {name: model_id(name) for name in encoders}
@@ -320,15 +303,17 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     previous = (cache_dir.parent / "current").resolve() if (cache_dir.parent / "current").exists() else None
     previous_manifest = read_manifest(previous)
     content_hashes = {a.id: a.content_hash() for a in articles}
-    sets = feature_sets(encoders) if len(articles) <= MAX_CLASSIFIER_ARTICLES else {}
+    sets = feature_sets(encoders)
+    with_classifier = len(articles) <= MAX_CLASSIFIER_ARTICLES
     phrasing_hashes = {a.id: text_hash("\x1f".join(a.phrasings)) for a in articles}
-    for set_name, names in sets.items():
+    for set_name, names in (sets if with_classifier else {}).items():
         weights, bias = classifier.fit(classifier.features(phrase_vectors, names), phrase_article, article_ids,
                                        phrasing_hashes, previous, previous_manifest, set_name, names)
         classifiers[set_name] = names
         np.save(folder / f"classifier.{set_name}.weights.npy", weights)
         np.save(folder / f"classifier.{set_name}.bias.npy", bias)
-    calib = calibrate(phrase_vectors, phrase_article, phrase_starts, article_langs)
+    calib = calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifier, phrasing_hashes,
+                      previous_manifest)
 
     write_whoosh(folder / "whoosh", articles, content_hashes, previous, previous_manifest)
     np.save(folder / "phrase_article.npy", phrase_article)
@@ -341,6 +326,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
         "models": models,
         "encoders": encoders,
         "classifiers": classifiers,
+        "encoder_sets": sets,
         "phrasing_hashes": phrasing_hashes,
         "calibration": calib,
         "counts": {"articles": len(articles), "phrasings": len(phrase_texts), "passages": len(passage_texts),
@@ -351,7 +337,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     _write_json(folder / "manifest.json", manifest)
     return BuildReport(path=str(folder), articles=len(articles), phrasings=len(phrase_texts),
                        passages=len(passage_texts), embedded=embedded,
-                       seconds=round(time.perf_counter() - started, 2), threshold=calib["threshold"])
+                       seconds=round(time.perf_counter() - started, 2))
 
 
 def _write_json(path: Path, data):

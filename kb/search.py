@@ -87,8 +87,13 @@ class Searcher:
             set_name: (names, np.load(self.path / f"classifier.{set_name}.weights.npy"),
                        np.load(self.path / f"classifier.{set_name}.bias.npy"))
             for set_name, names in self.manifest["classifiers"].items()}
+        self.sets = self.manifest.get("encoder_sets") or {"multi": list(self.encoders)}
         calib = self.manifest["calibration"]
-        self.threshold, self.slope = calib["threshold"], calib["slope"]
+        # (threshold, slope) per encoder set; a build from before version 2 has one for all
+        self.calibration = ({name: ((c["threshold"], c["slope"]), (c["across"]["threshold"], c["across"]["slope"]))
+                             for name, c in calib["sets"].items()} if "sets" in calib else
+                            {name: ((calib["threshold"], calib["slope"]),) * 2 for name in self.sets})
+        self.shift = {name: fusion.cross_language_shift(names) for name, names in self.sets.items()}
         from whoosh import index as whoosh_index
 
         self.whoosh = whoosh_index.open_dir(str(self.path / "whoosh"))
@@ -167,41 +172,41 @@ class Searcher:
         weights = fusion.encoder_weights(vectors, query_lang, self.article_langs)
         semantic = fusion.fuse_semantic(per_encoder, weights)
 
-        set_name = "en" if query_lang == "en" and "en" in self.classifiers else "multi"
-        probabilities = None
+        set_name = fusion.question_set(query_lang, self.sets)
+        logits = probabilities = None
         if set_name in self.classifiers:
             names, w, b = self.classifiers[set_name]
-            probabilities = fusion.softmax(features({n: vectors[n][None, :] for n in names}, names) @ w + b)[0]
+            logits = (features({n: vectors[n][None, :] for n in names}, names) @ w + b)[0]
+            probabilities = fusion.softmax(logits)
         keyword = self.keyword_scores(query) if fusion.KEYWORD_WEIGHT else None
         score = fusion.rank_scores(semantic, probabilities, keyword)
+        # How sure we are that an article answers: similarity and the classifier's probability,
+        # calibrated per article; the best of any allowed article decides "no match".
+        raw = fusion.confidence_scores(semantic, logits, self.article_langs, query_lang, self.shift[set_name])
+        same, across = self.calibration[set_name]
+        calibrated = np.where(self.article_langs == query_lang, calibration.confidence(raw, *same),
+                              calibration.confidence(raw, *across))
 
         allowed = np.ones(len(self.articles), bool) if not lang else self.article_langs == lang
         order = [i for i in np.argsort(-score, kind="stable") if allowed[i]][:limit]
-        results = [self._result(i, score[i], semantic[i], query, vectors, phrase_rows, passage_rows)
-                   for i in order]
-        # How sure we are that some article answers: the best fused similarity of any allowed
-        # article, calibrated. It is the first result's confidence and decides "no match".
+        results = [self._result(i, score[i], float(calibrated[i]), query, phrase_rows) for i in order]
         top_confidence = 0.0
         if results:
-            best = float(semantic[allowed].max())
-            top_confidence = round(calibration.confidence(best, self.threshold, self.slope), 6)
+            top_confidence = round(float(calibrated[allowed].max()), 6)
             results[0].confidence = max(results[0].confidence, top_confidence)
         return SearchResponse(query=query, lang=query_lang, no_match=top_confidence < 0.5,
                               confidence=top_confidence, results=results,
                               took_ms=round((time.perf_counter() - started) * 1000, 2))
 
-    def _result(self, i, score, semantic, query, vectors, phrase_rows, passage_rows) -> Result:
+    def _result(self, i, score, confidence, query, phrase_rows) -> Result:
         article = self.articles[i]
         # The phrasing the strongest multilingual encoder found closest stands for the match.
         name = "e5" if "e5" in phrase_rows else next(iter(phrase_rows))
         row = phrase_rows[name][i]
         matched = self.phrasings[row] if row >= 0 else article["title"]
         return Result(id=article["id"], title=article["title"], lang=article["lang"],
-                      score=round(float(score), 4),
-                      confidence=round(calibration.confidence(float(semantic), self.threshold, self.slope), 6),
+                      score=round(float(score), 4), confidence=round(confidence, 6),
                       matched=matched, snippet=snippet(article["body"], query), tags=article["tags"])
-
-
 @lru_cache(maxsize=None)
 def _blas_controller():
     from threadpoolctl import ThreadpoolController

@@ -15,7 +15,10 @@ def test_build_writes_whoosh_faiss_and_manifest(small_kb, small_index_dir):
     assert set(manifest["models"]) == {"minilm", "use", "e5"}
     assert set(manifest["articles"]) == {"cancel-order", "track-order", "reset-password", "en-return-item", "en-payment-methods"}
     assert (current / "whoosh").is_dir() and (current / "e5.phrasings.faiss").exists()
-    assert 0 < manifest["calibration"]["threshold"] < 1
+    calibration = manifest["calibration"]["sets"]
+    assert set(calibration) == set(manifest["encoder_sets"]) == {"en", "multi"}
+    for learnt in calibration.values():  # similarity (≤ 1) plus the classifier's probability (≤ 1)
+        assert 0 < learnt["across"]["threshold"] < 1 and 0 < learnt["threshold"] < 2
 
 
 def test_rebuild_embeds_only_what_changed(small_kb, small_index_dir, monkeypatch):
@@ -88,3 +91,19 @@ def test_watch_rebuilds_on_an_edit_and_survives_a_broken_article(small_kb, small
     finally:
         stop.set()
         worker.join(timeout=30)
+
+
+def test_rebuild_keeps_the_calibration_when_no_phrasing_changed(small_kb, small_index_dir, monkeypatch):
+    from kb import calibration
+
+    build_index(small_kb, small_index_dir)
+    before = json.loads((small_index_dir / "current" / "manifest.json").read_text())["calibration"]
+    path = small_kb / "track-order.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line of the answer.\n", encoding="utf-8")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the calibration was learnt again")
+
+    monkeypatch.setattr(calibration, "learn", must_not_run)
+    build_index(small_kb, small_index_dir)
+    assert json.loads((small_index_dir / "current" / "manifest.json").read_text())["calibration"] == before
