@@ -145,6 +145,20 @@ def write_whoosh(folder: Path, articles: list[Article], hashes: dict[str, str],
     writer.commit()
 
 
+def write_ngrams(folder: Path, texts: list[str], labels: np.ndarray, n_articles: int, phrasing_hashes: dict,
+                 previous: Path | None, previous_manifest: dict | None):
+    """The character n-gram model (kb.ngrams); the previous build's files when no phrasing changed."""
+    from kb.ngrams import NgramModel
+
+    if (previous_manifest and previous_manifest.get("phrasing_hashes") == phrasing_hashes
+            and previous_manifest.get("article_order") == list(phrasing_hashes)
+            and (previous / "ngrams.counts.npz").exists()):
+        for path in previous.glob("ngrams.*"):
+            shutil.copy(path, folder / path.name)
+        return
+    NgramModel.fit(texts, labels, n_articles).save(folder)
+
+
 def read_manifest(build: Path | None) -> dict | None:
     """A build's manifest, or None when there is no readable one."""
     if build is None:
@@ -315,6 +329,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     calib = calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifier, phrasing_hashes,
                       previous_manifest)
 
+    write_ngrams(folder, phrase_texts, phrase_article, len(articles), phrasing_hashes, previous, previous_manifest)
     write_whoosh(folder / "whoosh", articles, content_hashes, previous, previous_manifest)
     np.save(folder / "phrase_article.npy", phrase_article)
     np.save(folder / "passage_article.npy", passage_article)

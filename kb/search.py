@@ -15,6 +15,7 @@ from kb import calibration, fusion
 from kb.config import MAX_QUERY_CHARS
 from kb.errors import IndexMissing, QueryError
 from kb.classifier import features
+from kb.ngrams import NgramModel
 from kb.text import analyzer, guess_language, stem, words
 
 CANDIDATES = 256  # rows fetched from faiss per encoder; articles beyond them cannot win
@@ -94,6 +95,7 @@ class Searcher:
                              for name, c in calib["sets"].items()} if "sets" in calib else
                             {name: ((calib["threshold"], calib["slope"]),) * 2 for name in self.sets})
         self.shift = {name: fusion.cross_language_shift(names) for name, names in self.sets.items()}
+        self.ngrams = NgramModel.load(self.path)
         from whoosh import index as whoosh_index
 
         self.whoosh = whoosh_index.open_dir(str(self.path / "whoosh"))
@@ -179,7 +181,10 @@ class Searcher:
             logits = (features({n: vectors[n][None, :] for n in names}, names) @ w + b)[0]
             probabilities = fusion.softmax(logits)
         keyword = self.keyword_scores(query) if fusion.KEYWORD_WEIGHT else None
-        score = fusion.rank_scores(semantic, probabilities, keyword)
+        ngrams = None
+        if self.ngrams is not None and fusion.uses_ngrams(vectors):
+            ngrams = fusion.ngram_probabilities(self.ngrams.log_likelihood(query), self.article_langs, query_lang)
+        score = fusion.rank_scores(semantic, probabilities, keyword, ngrams)
         # How sure we are that an article answers: similarity and the classifier's probability,
         # calibrated per article; the best of any allowed article decides "no match".
         raw = fusion.confidence_scores(semantic, logits, self.article_langs, query_lang, self.shift[set_name])

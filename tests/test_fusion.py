@@ -55,3 +55,11 @@ def test_which_encoders_embed_a_question():
     assert fusion.query_encoders(encoders, "ru") == ["use", "e5"]  # MiniLM knows no Russian
     assert fusion.query_encoders(["use", "e5"], "en") == ["use", "e5"]
     assert fusion.query_encoders(["minilm"], "ru") == ["minilm"]  # an English-only index still answers
+
+
+def test_ngram_evidence_only_for_questions_without_an_encoder_of_their_own():
+    assert fusion.uses_ngrams(["use", "e5"]) and not fusion.uses_ngrams(["minilm", "use"])
+    langs = np.array(["ru", "en", "ru"])
+    probabilities = fusion.ngram_probabilities(np.array([2.0, 9.0, 0.0]), langs, "ru")
+    assert probabilities[1] == 0  # characters say nothing across languages
+    assert np.isclose(probabilities[[0, 2]].sum(), 1.0) and probabilities[0] > probabilities[2]
