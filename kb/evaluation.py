@@ -83,12 +83,23 @@ def score(outcomes: list[dict]) -> dict:
     return metrics
 
 
+def _tune_once(articles_dir: Path, out: Path):
+    """Adapt MiniLM to the set as a team would with `kb tune`; once per set of phrasings."""
+    from kb import tune
+    from kb.articles import load_articles
+
+    articles, _ = load_articles(articles_dir)
+    if len(tune.english_groups(articles)) >= 2 and not tune.is_current(out, articles):
+        tune.tune(articles_dir, out)
+
+
 def eval_index_dir(set_dir: Path, base: Path) -> Path:
     digest = hashlib.sha1(str(set_dir.resolve()).encode()).hexdigest()[:8]
     return base / "eval" / f"{set_dir.name}-{digest}"
 
 
-def run_eval(set_dir, index_base="index", encoders=None, progress=False, limit_queries=None) -> dict:
+def run_eval(set_dir, index_base="index", encoders=None, progress=False, limit_queries=None,
+             tune_model: bool = True) -> dict:
     from kb.index import build_index
     from kb.search import Searcher
 
@@ -98,6 +109,8 @@ def run_eval(set_dir, index_base="index", encoders=None, progress=False, limit_q
     queries = load_queries(set_dir / "queries.jsonl")[:limit_queries]
     out = eval_index_dir(set_dir, Path(index_base))
     kwargs = {"encoders": tuple(encoders)} if encoders else {}
+    if tune_model and "minilm" in kwargs.get("encoders", ("minilm",)):
+        _tune_once(set_dir / "articles", out)
     build_index(set_dir / "articles", out, progress=progress, **kwargs)
     searcher = Searcher(out)
     for q in queries[:5]:  # warm up: first calls pay for lazy loading

@@ -291,7 +291,10 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     phrase_article, passage_article = np.array(phrase_article), np.array(passage_article)
     article_langs = np.array([a.lang for a in articles])
 
-    models = {name: model_id(name) for name in encoders}
+    from kb.tune import sources
+
+    loads = sources(cache_dir.parent, encoders)  # the model `kb tune` adapted, where there is one
+    models = {name: model_id(loads[name]) for name in encoders}
     caches = {name: EmbeddingCache(cache_dir, models[name]) for name in encoders}
     all_texts = phrase_texts + passage_texts
     todo = sum(len({text_hash(t) for t in all_texts} - caches[n].vectors.keys()) for n in encoders)
@@ -301,7 +304,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
 
     try:
         for name in encoders:
-            vectors, new = embed_all(partial(get_embedder, name), all_texts, caches[name], update)
+            vectors, new = embed_all(partial(get_embedder, loads[name], name), all_texts, caches[name], update)
             embedded += new
             caches[name].save({text_hash(t) for t in all_texts})
             phrase_vectors[name] = vectors[:len(phrase_texts)]
@@ -316,18 +319,20 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     article_ids = [a.id for a in articles]
     previous = (cache_dir.parent / "current").resolve() if (cache_dir.parent / "current").exists() else None
     previous_manifest = read_manifest(previous)
+    # What was learnt from vectors is reusable only if the same models made them (not after `kb tune`).
+    same_models = previous_manifest if previous_manifest and previous_manifest.get("models") == models else None
     content_hashes = {a.id: a.content_hash() for a in articles}
     sets = feature_sets(encoders)
     with_classifier = len(articles) <= MAX_CLASSIFIER_ARTICLES
     phrasing_hashes = {a.id: text_hash("\x1f".join(a.phrasings)) for a in articles}
     for set_name, names in (sets if with_classifier else {}).items():
         weights, bias = classifier.fit(classifier.features(phrase_vectors, names), phrase_article, article_ids,
-                                       phrasing_hashes, previous, previous_manifest, set_name, names)
+                                       phrasing_hashes, previous, same_models, set_name, names)
         classifiers[set_name] = names
         np.save(folder / f"classifier.{set_name}.weights.npy", weights)
         np.save(folder / f"classifier.{set_name}.bias.npy", bias)
     calib = calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifier, phrasing_hashes,
-                      previous_manifest)
+                      same_models)
 
     write_ngrams(folder, phrase_texts, phrase_article, len(articles), phrasing_hashes, previous, previous_manifest)
     write_whoosh(folder / "whoosh", articles, content_hashes, previous, previous_manifest)
@@ -339,6 +344,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
         "format": FORMAT,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "models": models,
+        "sources": loads,
         "encoders": encoders,
         "classifiers": classifiers,
         "encoder_sets": sets,

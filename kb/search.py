@@ -108,7 +108,8 @@ class Searcher:
         from kb.embedders import get_embedder
 
         if self._embedders is None:
-            self._embedders = {name: get_embedder(name) for name in self.encoders}
+            sources = self.manifest.get("sources", {})
+            self._embedders = {name: get_embedder(sources.get(name, name), name) for name in self.encoders}
         return self._embedders
 
     def embed_query(self, query: str, names) -> dict[str, np.ndarray]:
