@@ -15,6 +15,7 @@ from kb import calibration, fusion
 from kb.config import MAX_QUERY_CHARS
 from kb.errors import IndexMissing, QueryError
 from kb.classifier import features
+from kb.index import feature_sets
 from kb.ngrams import NgramModel
 from kb.text import analyzer, guess_language, stem, words
 
@@ -88,12 +89,14 @@ class Searcher:
             set_name: (names, np.load(self.path / f"classifier.{set_name}.weights.npy"),
                        np.load(self.path / f"classifier.{set_name}.bias.npy"))
             for set_name, names in self.manifest["classifiers"].items()}
-        self.sets = self.manifest.get("encoder_sets") or {"multi": list(self.encoders)}
+        self.sets = self.manifest.get("encoder_sets") or feature_sets(self.encoders)
         calib = self.manifest["calibration"]
-        # (threshold, slope) per encoder set; a build from before version 2 has one for all
-        self.calibration = ({name: ((c["threshold"], c["slope"]), (c["across"]["threshold"], c["across"]["slope"]))
-                             for name, c in calib["sets"].items()} if "sets" in calib else
-                            {name: ((calib["threshold"], calib["slope"]),) * 2 for name in self.sets})
+        # Per encoder set: (threshold, slope) for articles in the question's language and for the
+        # others; an older build has one pair for everything.
+        pairs = calib.get("sets") or {name: calib for name in self.sets}
+        self.calibration = {name: ((c["threshold"], c["slope"]),
+                                   (c.get("across", c)["threshold"], c.get("across", c)["slope"]))
+                            for name, c in pairs.items()}
         self.shift = {name: fusion.cross_language_shift(names) for name, names in self.sets.items()}
         self.ngrams = NgramModel.load(self.path)
         from whoosh import index as whoosh_index
@@ -213,6 +216,8 @@ class Searcher:
         return Result(id=article["id"], title=article["title"], lang=article["lang"],
                       score=round(float(score), 4), confidence=round(confidence, 6),
                       matched=matched, snippet=snippet(article["body"], query), tags=article["tags"])
+
+
 @lru_cache(maxsize=None)
 def _blas_controller():
     from threadpoolctl import ThreadpoolController
