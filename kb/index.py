@@ -26,8 +26,8 @@ from kb.errors import KBError
 
 FORMAT = 2  # 2: the keyword index finds articles by id
 KEEP_BUILDS = 2
-# Above this many articles the classifier's training outgrows the machine; search then ranks by
-# the fused similarity alone (docs/benchmarks.md).
+# Above this many articles the classifier's training (and the n-gram model's) outgrows the machine;
+# search then ranks by the fused similarity alone (docs/benchmarks.md).
 MAX_CLASSIFIER_ARTICLES = 3000
 # The calibration is learnt again once this share of the articles' phrasings changed since it was.
 RECALIBRATE_SHARE = 0.05
@@ -334,7 +334,8 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     calib = calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifier, phrasing_hashes,
                       same_models)
 
-    write_ngrams(folder, phrase_texts, phrase_article, len(articles), phrasing_hashes, previous, previous_manifest)
+    if with_classifier:  # like the classifier, learnt per build: above that size it costs too much
+        write_ngrams(folder, phrase_texts, phrase_article, len(articles), phrasing_hashes, previous, previous_manifest)
     write_whoosh(folder / "whoosh", articles, content_hashes, previous, previous_manifest)
     np.save(folder / "phrase_article.npy", phrase_article)
     np.save(folder / "passage_article.npy", passage_article)

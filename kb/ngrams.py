@@ -78,7 +78,7 @@ class NgramModel:
         indices, weights = self._weights(grams(text))
         if not indices:
             return np.zeros(len(self.log_totals))
-        return weights @ self.log_counts[indices].toarray() - weights.sum() * self.log_totals
+        return self.log_counts[indices].T @ weights - weights.sum() * self.log_totals
 
     def save(self, folder: Path):
         from scipy import sparse
