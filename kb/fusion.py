@@ -16,8 +16,9 @@ CLASSIFIER_WEIGHT = 1.0
 # until keyword scores come cheaper (docs/quality.md).
 KEYWORD_WEIGHT = 0.0
 # How much character n-gram evidence (kb.ngrams) adds for a question that no encoder of its own
-# language embeds: +0.022 top1 on banking-ru; on English questions, next to MiniLM, it cost 0.005
-# (docs/quality.md). It ranks only: in the confidence it lowered auroc.
+# language embeds: +0.022 top1 on banking-ru, +0.004 on banking-xling (names and numbers written
+# alike in both languages); on English questions, next to MiniLM, it cost 0.005 (docs/quality.md).
+# It ranks only: in the confidence it lowered auroc.
 NGRAM_WEIGHT = 0.5
 # An answer passage matches a question less directly than a known phrasing does.
 PASSAGE_PENALTY = 0.1
@@ -115,16 +116,6 @@ def normalise_keyword(keyword: np.ndarray) -> np.ndarray:
 def uses_ngrams(question_encoders) -> bool:
     """Character n-grams help where every encoder of the question is a multilingual one."""
     return not any(name in ENGLISH_ONLY for name in question_encoders)
-
-
-def ngram_probabilities(log_likelihood: np.ndarray, article_langs: np.ndarray, query_lang: str) -> np.ndarray:
-    """The n-gram model's probability among the articles in the question's language (0 elsewhere:
-    characters say nothing across languages)."""
-    same = article_langs == query_lang
-    out = np.zeros(len(article_langs))
-    if same.any():
-        out[same] = softmax(log_likelihood[same])
-    return out
 
 
 def rank_scores(semantic: np.ndarray, probabilities: np.ndarray | None, keyword: np.ndarray | None,

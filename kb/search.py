@@ -186,8 +186,8 @@ class Searcher:
             probabilities = fusion.softmax(logits)
         keyword = self.keyword_scores(query) if fusion.KEYWORD_WEIGHT else None
         ngrams = None
-        if self.ngrams is not None and fusion.uses_ngrams(vectors) and (self.article_langs == query_lang).any():
-            ngrams = fusion.ngram_probabilities(self.ngrams.log_likelihood(query), self.article_langs, query_lang)
+        if self.ngrams is not None and fusion.uses_ngrams(vectors):
+            ngrams = fusion.softmax(self.ngrams.log_likelihood(query))
         score = fusion.rank_scores(semantic, probabilities, keyword, ngrams)
         # How sure we are that an article answers: similarity and the classifier's probability,
         # calibrated per article; the best of any allowed article decides "no match".

@@ -59,7 +59,3 @@ def test_which_encoders_embed_a_question():
 
 def test_ngram_evidence_only_for_questions_without_an_encoder_of_their_own():
     assert fusion.uses_ngrams(["use", "e5"]) and not fusion.uses_ngrams(["minilm", "use"])
-    langs = np.array(["ru", "en", "ru"])
-    probabilities = fusion.ngram_probabilities(np.array([2.0, 9.0, 0.0]), langs, "ru")
-    assert probabilities[1] == 0  # characters say nothing across languages
-    assert np.isclose(probabilities[[0, 2]].sum(), 1.0) and probabilities[0] > probabilities[2]
