@@ -185,7 +185,8 @@ def calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifi
     """The no-match calibration (kb.calibration); the previous build's when few phrasings changed,
     since it is a statistic over the whole knowledge base and relearning it takes the most time."""
     old = (previous_manifest or {}).get("calibration", {})
-    old_hashes = (previous_manifest or {}).get("phrasing_hashes", {})
+    # compared with the phrasings it was learnt from, so that many small edits add up
+    old_hashes = old.get("learnt_from") if isinstance(old, dict) else None
     if (isinstance(old, dict) and old.get("version") == calibration.VERSION and isinstance(old_hashes, dict)
             and set(old.get("sets", {})) == set(sets) and old.get("with_classifier") == with_classifier
             and (previous_manifest or {}).get("classifiers") == (sets if with_classifier else {})):
@@ -194,6 +195,7 @@ def calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifi
             return old
     learnt = calibration.learn(phrase_vectors, phrase_article, article_langs, sets, with_classifier)
     learnt["with_classifier"] = with_classifier
+    learnt["learnt_from"] = phrasing_hashes
     return learnt
 
 

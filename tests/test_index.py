@@ -107,3 +107,19 @@ def test_rebuild_keeps_the_calibration_when_no_phrasing_changed(small_kb, small_
     monkeypatch.setattr(calibration, "learn", must_not_run)
     build_index(small_kb, small_index_dir)
     assert json.loads((small_index_dir / "current" / "manifest.json").read_text())["calibration"] == before
+
+
+def test_many_small_edits_add_up_to_a_new_calibration(small_kb, small_index_dir, monkeypatch):
+    from kb import calibration, index
+
+    monkeypatch.setattr(index, "RECALIBRATE_SHARE", 0.3)  # 1 of 5 articles may change, 2 may not
+    build_index(small_kb, small_index_dir)
+    learnt = []
+    real_learn = calibration.learn
+    monkeypatch.setattr(calibration, "learn", lambda *a, **k: learnt.append(1) or real_learn(*a, **k))
+    for name in ("track-order", "cancel-order"):
+        path = small_kb / f"{name}.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("questions:\n", "questions:\n  - ещё одна формулировка\n", 1),
+                        encoding="utf-8")
+        build_index(small_kb, small_index_dir)
+    assert learnt == [1]  # the first edit reused the calibration; the second, counted with it, did not
