@@ -72,12 +72,14 @@ def learn(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray, art
     asked = np.array([fusion.question_set(lang, sets) for lang in phrase_langs])
     learnt = {}
     for set_name, names in sets.items():
-        questions = asked == set_name
-        if not questions.any():  # e.g. no Russian phrasings: the English ones stand in
-            questions = np.ones(len(phrase_article), bool)
         x = classifier.features(phrase_vectors, names) if with_classifier else None
         answerable, unanswerable = _simulate(phrase_vectors, names, x, phrase_article, article_langs,
-                                             questions, np.random.default_rng(seed))
+                                             asked == set_name, np.random.default_rng(seed))
+        if len(answerable) == 0 or len(unanswerable) == 0:
+            # Too few articles in the set's languages to play both sides (no Russian ones, or a
+            # single English one): every phrasing stands in, each against its own language.
+            answerable, unanswerable = _simulate(phrase_vectors, names, x, phrase_article, article_langs,
+                                                 np.ones(len(phrase_article), bool), np.random.default_rng(seed))
         learnt[set_name] = {
             "threshold": best_threshold(answerable[:, 1], unanswerable[:, 1]),
             "slope": slope(answerable[:, 1], unanswerable[:, 1]),

@@ -57,3 +57,15 @@ def test_cross_language_shift_counts_multilingual_encoders_only():
     shift = fusion.cross_language_shift(["e5", "use"])
     assert 0 < shift < 0.1
     assert fusion.cross_language_shift(["minilm", "e5", "use"]) == shift
+
+
+def test_a_language_with_one_article_borrows_the_others_phrasings():
+    """One English article among Russian ones: English questions still get a learnt threshold."""
+    vectors, owners = clustered_kb(n_articles=12)
+    langs = np.array(["ru"] * 11 + ["en"])
+    sets = {"multi": ["use"], "en": ["minilm"]}
+    learnt = calibration.learn({"use": vectors, "minilm": vectors}, owners, langs, sets, with_classifier=True)
+    english = learnt["sets"]["en"]
+    assert english["unanswerable"] > 0 and english["answerable"] > 0
+    stranger = float((vectors[0] @ vectors[5:].T).max())
+    assert stranger + 1.0 / 11 < english["threshold"]  # a stranger with an even share of probability is turned away
