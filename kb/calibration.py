@@ -105,8 +105,8 @@ def _simulate(phrase_vectors, names, x, phrase_article, article_langs, questions
         left_out = (group == fold)[phrase_article]
         held = ~left_out & (position == fold % np.maximum(counts[phrase_article], 1))
         train = ~left_out & ~held
-        if not train.any():
-            continue
+        if not train.any() or not (questions & (held | left_out)).any():
+            continue  # nothing to learn from, or nobody to ask: spare the classifier's training
         kept = np.unique(phrase_article[train])  # the articles this fold's index still has
         column = np.full(n_articles, -1)
         column[kept] = np.arange(len(kept))

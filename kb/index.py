@@ -183,13 +183,15 @@ def feature_sets(encoders: list[str]) -> dict[str, list[str]]:
 def calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifier, phrasing_hashes,
               previous_manifest) -> dict:
     """The no-match calibration (kb.calibration); the previous build's when few phrasings changed,
-    since it is a statistic over the whole knowledge base and relearning it takes the most time."""
+    since it is a statistic over the whole knowledge base and relearning it takes the most time.
+
+    `previous_manifest` is only given when the same models made the previous build, so its encoder
+    sets are this build's too."""
     old = (previous_manifest or {}).get("calibration", {})
     # compared with the phrasings it was learnt from, so that many small edits add up
     old_hashes = old.get("learnt_from") if isinstance(old, dict) else None
-    if (isinstance(old, dict) and old.get("version") == calibration.VERSION and isinstance(old_hashes, dict)
-            and set(old.get("sets", {})) == set(sets) and old.get("with_classifier") == with_classifier
-            and (previous_manifest or {}).get("classifiers") == (sets if with_classifier else {})):
+    if (isinstance(old_hashes, dict) and old.get("version") == calibration.VERSION
+            and old.get("with_classifier") == with_classifier):
         changed = sum(old_hashes.get(k) != v for k, v in phrasing_hashes.items()) + len(old_hashes.keys() - phrasing_hashes.keys())
         if changed <= RECALIBRATE_SHARE * len(phrasing_hashes):
             return old
