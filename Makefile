@@ -25,6 +25,7 @@ run: index
 	$(BIN)/kb serve --host $(HOST) --port $(PORT)
 
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -1,81 +1,279 @@
-"""Where things live and which models are used; environment variables override the defaults."""
+"""Every setting, declared once with its type, default and help; read from the environment
+(`KB_...`) and an optional file, checked at start with every problem reported at once.
+
+`load_settings()` is the one place that reads the environment; the CLI calls it, then hands the
+settings object down (the web app, the desk and the worker never read the environment).
+"""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import secrets
+from dataclasses import dataclass
+from datetime import time, timezone
 from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-MAX_QUERY_CHARS = 500
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# How much each encoder counts in the fused similarity, chosen by measurement (docs/quality.md).
-# MiniLM only understands English, so it only takes part when question and article are English.
-ENCODER_WEIGHTS = {"minilm": 1.0, "e5": 1.0, "use": 0.5}
-ENGLISH_ONLY = {"minilm"}
-# Encoders an English question skips when an English-only one is in the index: with MiniLM there,
-# e5 adds 0.004 top1 on English questions and doubles the time of a search (docs/quality.md).
-REDUNDANT_FOR_ENGLISH = {"e5"}
-# How much lower an encoder's similarity runs for a Russian question against the English wording of
-# the same question than for an English one: measured on kb/data/crosslingual.tsv with
-# `python scripts/crosslingual_shift.py`. Added to cross-language similarities when judging
-# "no match", since a knowledge base in one language has nothing to learn it from.
-CROSS_LANGUAGE_SHIFT = {"e5": 0.040, "use": 0.053}
+from kb.errors import KBError
+
+SETTINGS_FILE = "kb.env"  # optional, in the working directory; KB_SETTINGS_FILE names another
 
 
-@dataclass
-class Settings:
-    articles_dir: Path = field(default_factory=lambda: Path(os.environ.get("KB_ARTICLES", "articles")))
-    index_dir: Path = field(default_factory=lambda: Path(os.environ.get("KB_INDEX", "index")))
-    database_url: str = field(default_factory=lambda: os.environ.get("KB_DATABASE_URL", "sqlite:///instance/kb.sqlite"))
-    embedders: tuple[str, ...] = field(
-        default_factory=lambda: tuple(os.environ.get("KB_EMBEDDERS", "minilm,use,e5").split(",")))
-
-
-def _pairs(raw: str, value=float) -> dict[str, float]:
-    """`a=1,b=2` → {"a": 1.0, "b": 2.0}; the format of the list-valued settings below."""
-    out = {}
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        key, _, text = item.partition("=")
-        out[key.strip()] = value(text.strip())
-    return out
+class SettingsError(KBError):
+    code = "invalid_settings"
 
 
 def duration_hours(text: str) -> float:
     """`90m`, `4h`, `1.5h`, `2d` or a bare number of hours."""
-    text = text.strip().lower()
+    text = str(text).strip().lower()
     units = {"m": 1 / 60, "h": 1.0, "d": 24.0}
-    if text and text[-1] in units:
-        return float(text[:-1]) * units[text[-1]]
-    return float(text)
+    number = float(text[:-1]) if text and text[-1] in units else float(text)
+    hours = number * units.get(text[-1:], 1.0)
+    if not hours >= 0 or hours == float("inf"):
+        raise ValueError(f"{text!r} is not a duration")
+    return hours
 
 
-@dataclass
-class TicketRules:
-    """Deadlines, assignment and duplicate detection for tickets; every value has an env override."""
+def pairs(raw: Any, key=str, value=float) -> dict:
+    """`a=1,b=2` → {"a": 1.0, "b": 2.0}; the format of the list-valued settings."""
+    if isinstance(raw, dict):
+        return raw
+    out = {}
+    for item in filter(None, (part.strip() for part in str(raw).split(","))):
+        name, sign, text = item.partition("=")
+        if not sign or not name.strip():
+            raise ValueError(f"{item!r} is not of the form key=value")
+        try:
+            out[key(name.strip())] = value(text.strip())
+        except ValueError:
+            raise ValueError(f"{item!r}: {text.strip()!r} is not a valid value") from None
+    return out
 
-    first_response_hours: dict[str, float] = field(default_factory=lambda: _pairs(os.environ.get(
-        "KB_FIRST_RESPONSE", "social=1h,email=4h,web=4h,chat=5m,phone=5m"), duration_hours))
-    tier_deadline_hours: dict[int, float] = field(default_factory=lambda: {
-        int(k): v for k, v in _pairs(os.environ.get("KB_TIER_DEADLINES", "1=20h,2=20h,3=20h"),
-                                     duration_hours).items()})
-    # Share of new tickets by seniority (years in the team); newcomers get fewer.
-    seniority_weights: dict[int, float] = field(default_factory=lambda: {
-        int(k): v for k, v in _pairs(os.environ.get("KB_SENIORITY_WEIGHTS", "0=0.5,1=0.75,2=1")).items()})
-    auto_assign: bool = field(default_factory=lambda: os.environ.get("KB_AUTO_ASSIGN", "1") not in ("0", "no", "false"))
-    working_hours: str = field(default_factory=lambda: os.environ.get("KB_WORKING_HOURS", "mon-fri 09:00-18:00"))
-    timezone: str = field(default_factory=lambda: os.environ.get("KB_TIMEZONE", "UTC"))
-    # Cosine of e5 embeddings; measured: rewordings 0.90-0.93, other questions on the same topic 0.84-0.88.
-    duplicate_threshold: float = field(default_factory=lambda: float(os.environ.get("KB_DUPLICATE_THRESHOLD", "0.89")))
-    duplicate_window_hours: float = field(default_factory=lambda: duration_hours(
-        os.environ.get("KB_DUPLICATE_WINDOW", "24h")))
-    duplicate_embedder: str = field(default_factory=lambda: os.environ.get("KB_DUPLICATE_EMBEDDER", "e5"))
-    escalate_every_seconds: float = field(default_factory=lambda: float(os.environ.get("KB_ESCALATE_EVERY", "60")))
 
-    def first_response_target(self, channel: str) -> float:
-        return self.first_response_hours.get(channel, 4.0)
+# Operators' hours, `mon-fri 09:00-18:00; sat 10:00-14:00` or `always`: parsed here so that a wrong
+# value is reported at start; kb.desk.workhours counts with them.
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-    def tier_deadline(self, tier: int) -> float:
-        return self.tier_deadline_hours.get(tier, 20.0)
 
-    def seniority_weight(self, seniority: int) -> float:
-        known = [level for level in sorted(self.seniority_weights) if level <= seniority]
-        return self.seniority_weights[known[-1]] if known else 1.0
+@dataclass(frozen=True)
+class Schedule:
+    # For each weekday (0 = Monday), the (start, end) windows of that day.
+    windows: tuple[tuple[tuple[time, time], ...], ...]
+    zone: ZoneInfo | timezone
+
+    def day(self, weekday: int):
+        return self.windows[weekday]
+
+
+def parse_schedule(spec: str, zone: str = "UTC") -> Schedule:
+    tz = timezone.utc if zone.upper() == "UTC" else ZoneInfo(zone)
+    if spec.strip().lower() in ("always", "24/7"):
+        return Schedule(tuple(((time(0), time.max),) for _ in DAYS), tz)
+    windows: list[list[tuple[time, time]]] = [[] for _ in DAYS]
+    for part in filter(None, (p.strip() for p in spec.split(";"))):
+        try:
+            days, hours = part.split()
+            start, end = (time.fromisoformat(h) for h in hours.split("-"))
+            first, _, last = days.lower().partition("-")
+            span = range(DAYS.index(first), DAYS.index(last or first) + 1)
+        except ValueError:
+            raise ValueError(f"working hours {part!r}: write them like `mon-fri 09:00-18:00`") from None
+        if end <= start:
+            raise ValueError(f"working hours {part!r}: the end must come after the start")
+        for weekday in span:
+            windows[weekday].append((start, end))
+    if not any(windows):
+        raise ValueError(f"working hours {spec!r} contain no working time")
+    return Schedule(tuple(tuple(sorted(w)) for w in windows), tz)
+
+
+
+def _env(name: str, help_text: str, default, **kwargs):
+    """A field read from the variable `name` (the field's own name also works in code)."""
+    return Field(default, validation_alias=AliasChoices(name, name.lower()), description=help_text, **kwargs)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, validate_default=True,
+                                      validate_assignment=True)
+
+    articles_dir: Path = _env("KB_ARTICLES", "the articles folder", Path("articles"))
+    index_dir: Path = _env("KB_INDEX", "the index folder (`index/current` is the serving build)", Path("index"))
+    instance_dir: Path = _env("KB_INSTANCE", "the folder for the SQLite database, the generated secret key "
+                              "and the worker's locks", Path("instance"))
+    database_url: str = _env("KB_DATABASE_URL", "the database (tickets): SQLite by default, "
+                             "postgresql+psycopg://user@host/db for several servers", "sqlite:///instance/kb.sqlite")
+    embedders: Annotated[tuple[str, ...], NoDecode] = _env(
+        "KB_EMBEDDERS", "encoders: minilm, use, e5, or a path to a sentence-transformers model directory",
+        ("minilm", "use", "e5"))
+    secret_key: SecretStr | None = _env("KB_SECRET_KEY", "signs login sessions; generated into the instance "
+                                        "folder on first start when unset", None)
+    first_response: Annotated[dict[str, float], NoDecode] = _env(
+        "KB_FIRST_RESPONSE", "first-response target per channel (m, h, d)",
+        "social=1h,email=4h,web=4h,chat=5m,phone=5m")
+    tier_deadlines: Annotated[dict[int, float], NoDecode] = _env(
+        "KB_TIER_DEADLINES", "solution deadline at each tier", "1=20h,2=20h,3=20h")
+    auto_assign: bool = _env("KB_AUTO_ASSIGN", "0 leaves new tickets in the queue for operators to take", True)
+    seniority_weights: Annotated[dict[int, float], NoDecode] = _env(
+        "KB_SENIORITY_WEIGHTS", "share of new tickets by years in the team (from that many years on)",
+        "0=0.5,1=0.75,2=1")
+    working_hours: str = _env("KB_WORKING_HOURS", "operators' hours, for the expected answer time; "
+                              "`always` for 24/7; several with `;`", "mon-fri 09:00-18:00")
+    timezone: str = _env("KB_TIMEZONE", "the time zone of the working hours, e.g. Europe/Moscow", "UTC")
+    duplicate_threshold: float = _env("KB_DUPLICATE_THRESHOLD", "e5 cosine from which a customer's new question "
+                                      "joins their open ticket", 0.89, ge=0.0, le=1.0)
+    duplicate_window: Annotated[float, NoDecode] = _env("KB_DUPLICATE_WINDOW", "how far back the duplicate check "
+                                                        "looks (m, h, d)", "24h")
+    duplicate_embedder: str = _env("KB_DUPLICATE_EMBEDDER", "the encoder of the duplicate check", "e5")
+    escalate_every: float = _env("KB_ESCALATE_EVERY", "seconds between escalation runs in `kb worker`; "
+                                 "0 turns them off", 60.0, ge=0.0)
+
+    @field_validator("embedders", mode="before")
+    @classmethod
+    def _names(cls, value):
+        names = tuple(n.strip() for n in value.split(",")) if isinstance(value, str) else tuple(value)
+        if not names or not all(names):
+            raise ValueError("give one or more encoders separated by commas")
+        return names
+
+    @field_validator("first_response", mode="before")
+    @classmethod
+    def _channels(cls, value):
+        return pairs(value, value=duration_hours)
+
+    @field_validator("tier_deadlines", mode="before")
+    @classmethod
+    def _tiers(cls, value):
+        found = pairs(value, key=int, value=duration_hours)
+        if set(found) - {1, 2, 3}:
+            raise ValueError("tiers are 1, 2 and 3")
+        return found
+
+    @field_validator("seniority_weights", mode="before")
+    @classmethod
+    def _weights(cls, value):
+        found = pairs(value, key=int)
+        if any(not w > 0 for w in found.values()):
+            raise ValueError("weights must be above 0")
+        return found
+
+    @field_validator("duplicate_window", mode="before")
+    @classmethod
+    def _window(cls, value):
+        return duration_hours(value)
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value):
+        parse_schedule(value, "UTC")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    # --- derived ---------------------------------------------------------------------------------
+
+    def ticket_rules_values(self) -> dict:
+        """What kb.desk.rules.TicketRules takes (the desk builds its rules from these)."""
+        return dict(first_response_hours=dict(self.first_response), tier_deadline_hours=dict(self.tier_deadlines),
+                           seniority_weights=dict(self.seniority_weights), auto_assign=self.auto_assign,
+                           working_hours=self.working_hours, timezone=self.timezone,
+                           duplicate_threshold=self.duplicate_threshold,
+                           duplicate_window_hours=self.duplicate_window,
+                           duplicate_embedder=self.duplicate_embedder,
+                           escalate_every_seconds=self.escalate_every)
+
+    def effective(self) -> list[tuple[str, str, str]]:
+        """(variable, value, help) of every setting, secrets masked: what `kb config` prints."""
+        rows = []
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown = "********"
+            elif value is None:
+                shown = "(unset)"
+            elif isinstance(value, tuple):
+                shown = ",".join(value)
+            elif isinstance(value, dict):
+                shown = ",".join(f"{k}={v:g}" for k, v in value.items())
+            else:
+                shown = str(value)
+            if name == "database_url" and "@" in shown:
+                from sqlalchemy.engine import make_url
+
+                shown = make_url(shown).render_as_string(hide_password=True)
+            rows.append((env_name(name), shown, field.description or ""))
+        return rows
+
+
+class DeclaredSettings(Settings):
+    """The declared defaults alone, whatever the environment says (what `TicketRules()` holds)."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):
+        return (init_settings,)
+
+
+def env_name(field_name: str) -> str:
+    return Settings.model_fields[field_name].validation_alias.choices[0]
+
+
+def load_settings(environ=None, **overrides) -> Settings:
+    """The settings from the environment (and `kb.env` or KB_SETTINGS_FILE); every problem in one
+    SettingsError naming the variables."""
+    environ = os.environ if environ is None else environ
+    env_file = environ.get("KB_SETTINGS_FILE") or (SETTINGS_FILE if Path(SETTINGS_FILE).is_file() else None)
+    if env_file and not Path(env_file).is_file():
+        raise SettingsError(f"invalid settings: KB_SETTINGS_FILE: no file {env_file}")
+    try:
+        if environ is os.environ:
+            settings = Settings(_env_file=env_file, **overrides)
+        else:  # an explicit mapping (tests): read it instead of the process environment
+            values = {k: v for k, v in environ.items() if k.startswith("KB_")}
+            settings = Settings(_env_file=env_file, **{**values, **overrides})
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None
+    return settings
+
+
+def describe(exc: ValidationError) -> str:
+    """One line naming every variable that is wrong, and why."""
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        name = env_name(field) if field in Settings.model_fields else field
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}: {message}")
+    return "invalid settings: " + "; ".join(problems)
+
+
+def secret_key(settings: Settings) -> str:
+    """KB_SECRET_KEY, or the key generated into the instance folder the first time (never committed:
+    instance/ is ignored by git)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = settings.instance_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".secret_key-{os.getpid()}")
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)  # atomic, and never replaces a key another process wrote first
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()

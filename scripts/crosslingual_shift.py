@@ -1,6 +1,6 @@
-"""Measure each multilingual encoder's cross-language shift (kb/config.py CROSS_LANGUAGE_SHIFT).
+"""Measure each multilingual encoder's cross-language shift (kb/search/encoders.py CROSS_LANGUAGE_SHIFT).
 
-For every row of kb/data/crosslingual.tsv (an English question, the same in Russian, another English
+For every row of kb/search/data/crosslingual.tsv (an English question, the same in Russian, another English
 wording), compare the English and the Russian question with the other wording; the shift is how
 much lower the Russian one scores on average.
 
@@ -8,9 +8,9 @@ much lower the Russian one scores on average.
 """
 from pathlib import Path
 
-from kb.embedders import get_embedder
+from kb.search.encoders import get_embedder
 
-DATA = Path(__file__).resolve().parent.parent / "kb" / "data" / "crosslingual.tsv"
+DATA = Path(__file__).resolve().parent.parent / "kb" / "search" / "data" / "crosslingual.tsv"
 
 
 def main():

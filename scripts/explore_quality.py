@@ -17,10 +17,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from kb import calibration
 from kb.articles import load_articles
-from kb.index import passages
-from kb.ngrams import NgramModel
+from kb.search import calibration
+from kb.search.build import passages
+from kb.search.ngrams import NgramModel
 
 WEIGHTS = {"minilm": 1.0, "e5": 1.0, "use": 0.5}
 SETS = {"banking-en": ["minilm", "use"], "banking-ru": ["e5", "use"], "banking-xling": ["e5", "use"]}
@@ -31,7 +31,7 @@ def embed(set_dir: Path, cache: Path) -> dict:
     path = cache / f"{set_dir.name}.npz"
     if path.exists():
         return dict(np.load(path))
-    from kb.embedders import get_embedder
+    from kb.search.encoders import get_embedder
 
     articles, _ = load_articles(set_dir / "articles")
     ids = [a.id for a in articles]
@@ -101,7 +101,7 @@ def decisions(d, score, confidence, threshold):
 
 
 def fold_samples(d, names, folds=5, seed=0):
-    """The calibration's folds (kb.calibration), similarity and classifier retrained per fold."""
+    """The calibration's folds (kb.search.calibration), similarity and classifier retrained per fold."""
     rng = np.random.default_rng(seed)
     pa = d["pa"]
     n_articles = pa.max() + 1

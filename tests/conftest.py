@@ -12,6 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ARTICLES = ROOT / "articles"
 
 
+def make_settings(**values):
+    """Settings with the declared defaults and these values, whatever the environment holds."""
+    from kb.config import DeclaredSettings
+
+    return DeclaredSettings(**values)
+
+
 def write_article(folder: Path, name: str, text: str) -> Path:
     path = folder / f"{name}.md"
     path.write_text(text.lstrip("\n"), encoding="utf-8")
@@ -26,7 +33,7 @@ def cache_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_index(tmp_path_factory, cache_dir) -> Path:
-    from kb.index import build_index
+    from kb.search.build import build_index
 
     out = tmp_path_factory.mktemp("index")
     (out / "cache").symlink_to(cache_dir)
@@ -36,7 +43,7 @@ def sample_index(tmp_path_factory, cache_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def searcher(sample_index):
-    from kb.search import get_searcher
+    from kb.search.searcher import get_searcher
 
     return get_searcher(sample_index)
 
@@ -63,7 +70,7 @@ def small_index_dir(tmp_path, cache_dir) -> Path:
 def app(sample_index):
     from webapp import create_app
 
-    return create_app({"TESTING": True, "KB_INDEX": str(sample_index)})
+    return create_app(make_settings(index_dir=sample_index), {"TESTING": True})
 
 
 @pytest.fixture
@@ -152,8 +159,9 @@ def database(db_url):
 
 def fake_embed(texts):
     """Bag of words hashed into 64 dimensions: same words, same vector (a stand-in for e5)."""
-    import numpy as np
     import zlib
+
+    import numpy as np
 
     vectors = np.zeros((len(texts), 64), np.float32)
     for row, text in enumerate(texts):
@@ -164,7 +172,7 @@ def fake_embed(texts):
 
 @pytest.fixture
 def desk(database):
-    from kb.config import TicketRules
-    from kb.tickets import Desk
+    from kb.desk.desk import Desk
+    from kb.desk.rules import TicketRules
 
     return Desk(database, TicketRules(), embed=fake_embed)

@@ -45,9 +45,11 @@ def test_unknown_route_and_method_are_json_errors(client):
 
 
 def test_missing_index_is_a_json_503(tmp_path):
+    from conftest import make_settings
+
     from webapp import create_app
 
-    client = create_app({"TESTING": True, "KB_INDEX": str(tmp_path)}).test_client()
+    client = create_app(make_settings(index_dir=tmp_path), {"TESTING": True}).test_client()
     response = client.get("/api/v1/search", query_string={"q": "пароль"})
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_missing"
 

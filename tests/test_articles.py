@@ -1,6 +1,7 @@
 from collections import Counter
 
 from conftest import SAMPLE_ARTICLES, write_article
+
 from kb.articles import check_articles, load_articles, parse_article
 
 GOOD = """---

@@ -1,7 +1,7 @@
-"""The no-match calibration learnt from a knowledge base's own phrasings (kb.calibration)."""
+"""The no-match calibration learnt from a knowledge base's own phrasings (kb.search.calibration)."""
 import numpy as np
 
-from kb import calibration, fusion
+from kb.search import calibration, fusion
 
 
 def clustered_kb(n_articles=20, per_article=5, dim=32, spread=0.35, seed=1):

@@ -1,6 +1,6 @@
 import numpy as np
 
-from kb import classifier
+from kb.search import classifier
 
 
 def blobs(rng, centres, per_class=6):

@@ -1,8 +1,8 @@
 import json
 
 from click.testing import CliRunner
-
 from conftest import write_article
+
 from kb.cli import main
 
 

@@ -3,12 +3,11 @@ import subprocess
 import sys
 
 import numpy as np
-
 from conftest import ROOT
 
 
 def test_encoders_give_unit_vectors_and_agree_on_paraphrases():
-    from kb.embedders import get_embedder
+    from kb.search.encoders import get_embedder
 
     texts = ["how do I reset my password", "I forgot my password", "what is the weather in Paris"]
     for name in ("minilm", "use", "e5"):
@@ -27,7 +26,7 @@ def test_e5_keeps_its_own_two_threads_when_torch_was_loaded_first():
 import os, torch
 torch.set_num_threads(1)
 torch.ones(4) @ torch.ones(4)
-from kb.embedders import E5Embedder
+from kb.search.encoders import E5Embedder
 e5 = E5Embedder()
 before = len(os.listdir("/proc/self/task"))
 e5.encode(["как вернуть товар"])
@@ -38,7 +37,7 @@ print(len(os.listdir("/proc/self/task")) - before)
 
 
 def test_a_long_question_is_cut_for_e5_on_a_word_boundary():
-    from kb.embedders import get_embedder
+    from kb.search.encoders import get_embedder
 
     e5 = get_embedder("e5")
     short = "как вернуть товар"

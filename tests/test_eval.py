@@ -1,9 +1,9 @@
 import json
 
 import pytest
-
 from conftest import SAMPLE_ARTICLES
-from kb.evaluation import auroc, run_eval, score
+
+from kb.evaluation.quality import auroc, run_eval, score
 
 
 def outcome(expected, first, no_match, confidence, kind="in", ms=1.0, ranked=None):

@@ -1,6 +1,6 @@
 import numpy as np
 
-from kb import calibration, fusion
+from kb.search import calibration, fusion
 
 
 def test_article_max_takes_the_best_row_of_each_article():

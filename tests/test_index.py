@@ -1,10 +1,10 @@
 import json
 
 import pytest
-
 from conftest import write_article
-from kb.index import BuildError, build_index
-from kb.search import Searcher
+
+from kb.search.build import BuildError, build_index
+from kb.search.searcher import Searcher
 
 
 def test_build_writes_whoosh_faiss_and_manifest(small_kb, small_index_dir):
@@ -24,7 +24,7 @@ def test_build_writes_whoosh_faiss_and_manifest(small_kb, small_index_dir):
 def test_rebuild_embeds_only_what_changed(small_kb, small_index_dir, monkeypatch):
     build_index(small_kb, small_index_dir)
     with monkeypatch.context() as patch:  # nothing new to embed: no model is even loaded
-        patch.setattr("kb.embedders.get_embedder", lambda name: pytest.fail(f"{name} was loaded"))
+        patch.setattr("kb.search.encoders.get_embedder", lambda name: pytest.fail(f"{name} was loaded"))
         again = build_index(small_kb, small_index_dir)
     assert again.embedded == 0
     path = small_kb / "track-order.md"
@@ -53,7 +53,7 @@ def test_a_crash_mid_build_leaves_the_previous_index_and_no_debris(small_kb, sma
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("kb.index.write_whoosh", explode)
+    monkeypatch.setattr("kb.search.build.write_whoosh", explode)
     with pytest.raises(BuildError, match="disk full"):
         build_index(small_kb, small_index_dir)
     assert (small_index_dir / "current").resolve() == before
@@ -64,7 +64,7 @@ def test_watch_rebuilds_on_an_edit_and_survives_a_broken_article(small_kb, small
     import threading
     import time
 
-    from kb.index import watch
+    from kb.search.build import watch
 
     builds, errors, stop = [], [], threading.Event()
     worker = threading.Thread(target=watch, args=(small_kb, small_index_dir, ("minilm", "use", "e5"),
@@ -94,7 +94,7 @@ def test_watch_rebuilds_on_an_edit_and_survives_a_broken_article(small_kb, small
 
 
 def test_rebuild_keeps_the_calibration_when_no_phrasing_changed(small_kb, small_index_dir, monkeypatch):
-    from kb import calibration
+    from kb.search import calibration
 
     build_index(small_kb, small_index_dir)
     before = json.loads((small_index_dir / "current" / "manifest.json").read_text())["calibration"]
@@ -110,7 +110,8 @@ def test_rebuild_keeps_the_calibration_when_no_phrasing_changed(small_kb, small_
 
 
 def test_many_small_edits_add_up_to_a_new_calibration(small_kb, small_index_dir, monkeypatch):
-    from kb import calibration, index
+    from kb.search import build as index
+    from kb.search import calibration
 
     monkeypatch.setattr(index, "RECALIBRATE_SHARE", 0.3)  # 1 of 5 articles may change, 2 may not
     build_index(small_kb, small_index_dir)

@@ -2,13 +2,13 @@
 from datetime import datetime as dt
 
 import pytest
-
 from conftest import fake_embed
-from kb.config import TicketRules
+
+from kb.desk.desk import Desk
+from kb.desk.operators import add_operator
+from kb.desk.reports import monthly_report, report_csv
+from kb.desk.rules import TicketRules
 from kb.errors import InvalidInput
-from kb.operators import add_operator
-from kb.reports import monthly_report, report_csv
-from kb.tickets import Desk
 
 
 @pytest.fixture

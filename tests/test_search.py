@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import SAMPLE_ARTICLES
+
 from kb.errors import QueryError
 
 
@@ -43,9 +43,10 @@ def test_snippet_marks_question_words_and_escapes_html(searcher):
 
 
 def test_russian_question_finds_the_english_only_article(tmp_path, cache_dir):
-    from kb.index import build_index
-    from kb.search import Searcher
     import shutil
+
+    from kb.search.build import build_index
+    from kb.search.searcher import Searcher
 
     folder = tmp_path / "articles"
     folder.mkdir()

@@ -11,19 +11,20 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture
 def served(sqlite_template, tmp_path):
     """The app on a real port, served by werkzeug in a thread."""
+    from conftest import fake_embed, make_settings
     from werkzeug.serving import make_server
 
-    from conftest import fake_embed
+    from kb.services import Services
     from webapp import create_app
-    from webapp.tickets_api import desk_for
 
     shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
-    app = create_app({"KB_INDEX": str(tmp_path / "no-index"), "KB_DATABASE_URL": f"sqlite:///{tmp_path}/kb.sqlite",
-                      "KB_TICKET_EMBED": fake_embed})
+    settings = make_settings(index_dir=tmp_path / "no-index", database_url=f"sqlite:///{tmp_path}/kb.sqlite")
+    services = Services(settings, duplicate_embed=fake_embed)
+    app = create_app(settings, services=services)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", desk_for(app)
+    yield f"http://127.0.0.1:{server.server_port}", services.desk
     server.shutdown()
     thread.join(5)
 
@@ -43,7 +44,7 @@ def page():
 def test_customer_follows_adds_details_and_rates(served, page):
     from playwright.sync_api import expect
 
-    from kb.operators import add_operator
+    from kb.desk.operators import add_operator
 
     base, desk = served
     add_operator(desk.db, "anna", "Anna Karenina", "secret-password", role="operator")

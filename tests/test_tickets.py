@@ -3,8 +3,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from kb.desk.operators import add_operator
 from kb.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from kb.operators import add_operator
 
 MONDAY = datetime(2025, 3, 3, 10, 0)  # 10:00 UTC, inside the default working hours
 H = timedelta(hours=1)
@@ -258,10 +258,11 @@ def test_a_customer_is_recognised_by_phone_too(desk):
 
 
 def test_a_reworded_question_joins_by_meaning_with_the_real_e5_model(database):
-    from kb.config import TicketRules
-    from kb.tickets import Desk
+    from kb.desk.desk import Desk
+    from kb.desk.rules import TicketRules
+    from kb.search.encoders import get_embedder
 
-    desk = Desk(database, TicketRules(duplicate_threshold=0.89, duplicate_embedder="e5"))  # the real model
+    desk = Desk(database, TicketRules(duplicate_threshold=0.89), embed=get_embedder("e5").encode)  # the real model
     first = new_ticket(desk, "Where is my parcel?")
     reworded = new_ticket(desk, "I can't find where my package is", now=MONDAY + H)
     unrelated = new_ticket(desk, "How do I reset my password?", now=MONDAY + 2 * H)
@@ -270,8 +271,8 @@ def test_a_reworded_question_joins_by_meaning_with_the_real_e5_model(database):
 
 
 def test_a_broken_embedder_only_turns_off_matching_by_meaning(database):
-    from kb.config import TicketRules
-    from kb.tickets import Desk
+    from kb.desk.desk import Desk
+    from kb.desk.rules import TicketRules
 
     def broken(texts):
         raise RuntimeError("model files missing")
@@ -285,7 +286,8 @@ def test_a_broken_embedder_only_turns_off_matching_by_meaning(database):
 def test_the_server_schedule_escalates_in_the_background(desk):
     import time
 
-    from kb.tickets import start_escalation_thread, utcnow
+    from kb.desk.records import utcnow
+    from kb.desk.routing import start_escalation_thread
 
     number = new_ticket(desk, now=utcnow() - 21 * H)["number"]
     stop = start_escalation_thread(desk, every_seconds=0.05)

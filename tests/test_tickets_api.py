@@ -1,17 +1,18 @@
 """The tickets JSON API and the status page through Flask's test client (SQLite and PostgreSQL)."""
 import pytest
+from conftest import fake_embed, make_settings
 
-from conftest import fake_embed
-from kb.operators import add_operator
+from kb.desk.operators import add_operator
 
 
 @pytest.fixture
 def ticket_app(db_url, tmp_path):
+    from kb.services import Services
     from webapp import create_app
 
     # No search index is needed for tickets: an empty folder keeps the models unloaded.
-    return create_app({"TESTING": True, "KB_INDEX": str(tmp_path / "no-index"), "KB_DATABASE_URL": db_url,
-                       "KB_TICKET_EMBED": fake_embed})
+    settings = make_settings(index_dir=tmp_path / "no-index", database_url=db_url)
+    return create_app(settings, {"TESTING": True}, services=Services(settings, duplicate_embed=fake_embed))
 
 
 @pytest.fixture
@@ -48,9 +49,9 @@ def test_details_and_rating_through_the_api(api, ticket_app):
     assert added.status_code == 200 and added.get_json()["details"] == "Order 12345"
     early = api.post(f"/api/v1/tickets/{token}/rating", json={"rating": 5})
     assert early.status_code == 409 and early.get_json()["error"]["code"] == "conflict"
-    from webapp.tickets_api import desk_for
+    
 
-    desk = desk_for(ticket_app)
+    desk = ticket_app.extensions["kb"].desk
     add_operator(desk.db, "anna", "Anna K", "secret-password", role="lead")
     desk.take(1, "anna")
     desk.solve(1, "anna", answer="Tomorrow")

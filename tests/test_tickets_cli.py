@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli import main
-from kb.tickets import utcnow
+from kb.desk.records import utcnow
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
+from kb.desk.operators import add_operator
+from kb.desk.tables import Customer, Ticket, TicketEvent
 from kb.errors import Conflict
-from kb.models import Customer, Ticket, TicketEvent
-from kb.operators import add_operator
 
 
 def at_once(count, work):

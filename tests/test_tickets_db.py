@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from kb.db import Database
-from kb.models import Base, Counter, TicketEvent
+from kb.desk.tables import Base, Counter, TicketEvent
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,11 +3,11 @@ import json
 
 import numpy as np
 
-from kb import tune
 from kb.articles import load_articles
-from kb.embedders import get_embedder
-from kb.index import build_index
-from kb.search import Searcher
+from kb.search import tune
+from kb.search.build import build_index
+from kb.search.encoders import get_embedder
+from kb.search.searcher import Searcher
 
 
 def test_batches_never_hold_two_pairs_of_one_article():

@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from kb.workhours import add_working_time, parse_schedule
+from kb.desk.workhours import add_working_time, parse_schedule
 
 OFFICE = parse_schedule("mon-fri 09:00-18:00")
 

@@ -1,29 +1,24 @@
-"""The Flask application: help page and JSON API over the same library as the `kb` command."""
+"""The Flask application: help page, ticket status page and JSON API over the same library as the
+`kb` command. `create_app` is cheap: it reads no environment and loads no model (`kb serve` warms
+the services up before it serves)."""
 from __future__ import annotations
-
-import os
 
 from flask import Flask
 
 from kb.config import Settings
+from kb.services import Services
 from webapp import api, errors, help_pages, status_pages, tickets_api
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(settings: Settings, config: dict | None = None, *, services: Services | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.update(
-        KB_INDEX=os.environ.get("KB_INDEX", "index"),
-        KB_ARTICLES=os.environ.get("KB_ARTICLES", "articles"),
-        KB_DATABASE_URL=Settings().database_url,  # opened on the first ticket request, or by `kb serve`
-        JSON_AS_ASCII=False,
-        MAX_CONTENT_LENGTH=1024 * 1024,
-    )
+    app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=1024 * 1024)
     app.config.update(config or {})
     app.json.ensure_ascii = False
+    app.extensions["kb"] = services or Services(settings)
     errors.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(help_pages.bp)
     app.register_blueprint(tickets_api.bp)
     app.register_blueprint(status_pages.bp)
-    api.warm_up(app)
     return app

@@ -1,27 +1,16 @@
 """JSON API, version 1. Every answer is JSON; every error has the shape in webapp.errors."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from kb.errors import IndexMissing, NotFound, QueryError
-from kb.search import get_searcher
+from kb.errors import NotFound, QueryError
+from webapp.services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def searcher():
-    return get_searcher(current_app.config["KB_INDEX"])
-
-
-def warm_up(app):
-    """Load the index and models at start-up, so the first customer does not wait for them."""
-    try:
-        loaded = get_searcher(app.config["KB_INDEX"])
-        # Loading is not enough: each encoder's first question still took 1.6 s in all.
-        for question in ("warm up", "прогрев"):  # the English and the Russian path
-            loaded.search(question)
-    except IndexMissing:
-        app.logger.warning("no index in %s yet: run `kb index`", app.config["KB_INDEX"])
+    return services().searcher
 
 
 def _int_arg(name: str, default: int) -> int:

@@ -1,32 +1,20 @@
 """JSON API for tickets: a question with no answer becomes a request the customer can follow."""
 from __future__ import annotations
 
-import threading
+from flask import Blueprint, jsonify, request, url_for
 
-from flask import Blueprint, current_app, jsonify, request, url_for
-
+from kb.desk.desk import Desk
+from kb.desk.shapes import jsonable
 from kb.errors import InvalidInput
-from kb.tickets import Desk, jsonable
+from webapp.services import services
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1/tickets")
 
 FIELDS = {"question", "search_query", "channel", "language", "name", "email", "phone", "details"}
-_opening = threading.Lock()
-
-
-def desk_for(app) -> Desk:
-    """The app's Desk; the first call opens the database and applies any pending migrations."""
-    with _opening:
-        if "kb_desk" not in app.extensions:
-            from kb.db import open_database
-
-            app.extensions["kb_desk"] = Desk(open_database(app.config["KB_DATABASE_URL"]),
-                                             app.config.get("KB_TICKET_RULES"), embed=app.config.get("KB_TICKET_EMBED"))
-        return app.extensions["kb_desk"]
 
 
 def desk() -> Desk:
-    return desk_for(current_app._get_current_object())
+    return services().desk
 
 
 def _json_object() -> dict:

@@ -2,7 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from kb.models import Base
+from kb.desk.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

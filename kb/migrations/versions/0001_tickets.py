@@ -4,9 +4,8 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-25 17:43:03.147698
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -20,7 +19,7 @@ def upgrade():
     sa.Column('value', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_counters'))
     )
-    # The row every new ticket increments for its number (see kb.tickets.next_number).
+    # The row every new ticket increments for its number (see kb.desk.desk.next_number).
     op.bulk_insert(counters, [{'name': 'ticket_number', 'value': 0}])
     op.create_table('customers',
     sa.Column('id', sa.Integer(), nullable=False),

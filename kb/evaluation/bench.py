@@ -201,7 +201,7 @@ def make_queries(articles: list[dict], count: int, rng: random.Random) -> list[s
 # -- measuring ------------------------------------------------------------------------------
 def load_models(encoders: list[str]) -> float:
     """Load the encoders before any timing: `get_embedder` keeps them for the whole process."""
-    from kb.embedders import get_embedder
+    from kb.search.encoders import get_embedder
 
     started = time.perf_counter()
     for name in encoders:
@@ -210,7 +210,7 @@ def load_models(encoders: list[str]) -> float:
 
 
 def timed_build(articles_dir: Path, out_dir: Path, encoders: list[str]):
-    from kb.index import build_index
+    from kb.search.build import build_index
 
     started = time.perf_counter()
     report = build_index(articles_dir, out_dir, encoders=encoders)
@@ -219,7 +219,7 @@ def timed_build(articles_dir: Path, out_dir: Path, encoders: list[str]):
 
 def search_latencies(out_dir: Path, queries: list[str]) -> list[float]:
     """p50, p95 and p99 of `searcher.search` in milliseconds."""
-    from kb.search import Searcher
+    from kb.search.searcher import Searcher
 
     searcher = Searcher(out_dir)
     for query in queries[:WARM_UP]:  # first calls pay for lazy loading
@@ -286,13 +286,11 @@ def header(sizes: list[int], queries: int, out_file: str, encoders: list[str], l
     ])
 
 
-def run_bench(sizes: list[int], queries: int, out_file: str, echo=print) -> str:
+def run_bench(sizes: list[int], queries: int, out_file: str, encoders, echo=print) -> str:
     """Benchmark each size in turn, write the Markdown report to `out_file`, return the table."""
-    from kb.config import Settings
-
     if not sizes or min(sizes) < 1 or queries < 1:
         raise ValueError("sizes and queries must be positive numbers")
-    encoders = list(Settings().embedders)
+    encoders = list(encoders)
     load_s = load_models(encoders)
     echo(f"loaded encoders {', '.join(encoders)} in {load_s:.1f} s")
     rows = []

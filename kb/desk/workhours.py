@@ -4,43 +4,9 @@ A schedule is written like `mon-fri 09:00-18:00; sat 10:00-14:00`, or `always` f
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    # For each weekday (0 = Monday), the (start, end) windows of that day.
-    windows: tuple[tuple[tuple[time, time], ...], ...]
-    zone: ZoneInfo | timezone
-
-    def day(self, weekday: int):
-        return self.windows[weekday]
-
-
-def parse_schedule(spec: str, zone: str = "UTC") -> Schedule:
-    tz = timezone.utc if zone.upper() == "UTC" else ZoneInfo(zone)
-    if spec.strip().lower() in ("always", "24/7"):
-        return Schedule(tuple(((time(0), time.max),) for _ in DAYS), tz)
-    windows: list[list[tuple[time, time]]] = [[] for _ in DAYS]
-    for part in filter(None, (p.strip() for p in spec.split(";"))):
-        try:
-            days, hours = part.split()
-            start, end = (time.fromisoformat(h) for h in hours.split("-"))
-            first, _, last = days.lower().partition("-")
-            span = range(DAYS.index(first), DAYS.index(last or first) + 1)
-        except ValueError:
-            raise ValueError(f"working hours {part!r}: write them like `mon-fri 09:00-18:00`") from None
-        if end <= start:
-            raise ValueError(f"working hours {part!r}: the end must come after the start")
-        for weekday in span:
-            windows[weekday].append((start, end))
-    if not any(windows):
-        raise ValueError(f"working hours {spec!r} contain no working time")
-    return Schedule(tuple(tuple(sorted(w)) for w in windows), tz)
+from kb.config import DAYS, Schedule, parse_schedule  # noqa: F401 (the setting's parser)
 
 
 def add_working_time(start: datetime, hours: float, schedule: Schedule) -> datetime:

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.config import CROSS_LANGUAGE_SHIFT, ENCODER_WEIGHTS, ENGLISH_ONLY, REDUNDANT_FOR_ENGLISH
+from kb.search.encoders import (
+    CROSS_LANGUAGE_SHIFT,
+    ENCODER_WEIGHTS,
+    ENGLISH_ONLY,
+    REDUNDANT_FOR_ENGLISH,
+)
 
 # How much the classifier's probability adds to the fused cosine when ranking (docs/quality.md).
 CLASSIFIER_WEIGHT = 1.0
@@ -15,7 +20,7 @@ CLASSIFIER_WEIGHT = 1.0
 # 0.1 gains 0.009 ru top1, but whoosh scoring costs 13-22 ms a question at 1,000 articles: off
 # until keyword scores come cheaper (docs/quality.md).
 KEYWORD_WEIGHT = 0.0
-# How much character n-gram evidence (kb.ngrams) adds for a question that no encoder of its own
+# How much character n-gram evidence (kb.search.ngrams) adds for a question that no encoder of its own
 # language embeds: +0.022 top1 on banking-ru, +0.004 on banking-xling (names and numbers written
 # alike in both languages); on English questions, next to MiniLM, it cost 0.005 (docs/quality.md).
 # It ranks only: in the confidence it lowered auroc.
@@ -77,7 +82,7 @@ def fuse_semantic(per_encoder: dict[str, np.ndarray], weights: dict[str, np.ndar
 
 def cross_language_shift(encoders) -> float:
     """How much lower these encoders' fused similarity runs when question and article are in
-    different languages (measured once per encoder, kb/config.py)."""
+    different languages (measured once per encoder, kb/search/encoders.py)."""
     total = sum(ENCODER_WEIGHTS.get(n, 1.0) for n in encoders if n not in ENGLISH_ONLY)
     shifted = sum(ENCODER_WEIGHTS.get(n, 1.0) * CROSS_LANGUAGE_SHIFT.get(n, 0.0)
                   for n in encoders if n not in ENGLISH_ONLY)

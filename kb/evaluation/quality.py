@@ -85,8 +85,8 @@ def score(outcomes: list[dict]) -> dict:
 
 def _tune_once(articles_dir: Path, out: Path):
     """Adapt MiniLM to the set as a team would with `kb tune`; once per set of phrasings."""
-    from kb import tune
     from kb.articles import load_articles
+    from kb.search import tune
 
     articles, _ = load_articles(articles_dir)
     if len(tune.english_groups(articles)) >= 2 and not tune.is_current(out, articles):
@@ -100,8 +100,8 @@ def eval_index_dir(set_dir: Path, base: Path) -> Path:
 
 def run_eval(set_dir, index_base="index", encoders=None, progress=False, limit_queries=None,
              tune_model: bool = True) -> dict:
-    from kb.index import build_index
-    from kb.search import Searcher
+    from kb.search.build import build_index
+    from kb.search.searcher import Searcher
 
     set_dir = Path(set_dir)
     if not (set_dir / "queries.jsonl").exists() or not (set_dir / "articles").is_dir():

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 import threading
 from dataclasses import asdict, dataclass, field
@@ -11,14 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import calibration, fusion
-from kb.config import MAX_QUERY_CHARS
-from kb.errors import IndexMissing, QueryError
-from kb.classifier import features
-from kb.index import feature_sets
-from kb.ngrams import NgramModel
+from kb.errors import QueryError
+from kb.search import calibration, fusion, scoring
+from kb.search.classifier import features
+from kb.search.loading import LoadedBuild
 from kb.text import analyzer, guess_language, stem, words
 
+MAX_QUERY_CHARS = 500
 CANDIDATES = 256  # rows fetched from faiss per encoder; articles beyond them cannot win
 
 
@@ -59,60 +57,28 @@ def clean_query(query) -> str:
 
 
 class Searcher:
-    """A loaded index build. Load once per process; `search` is safe to call from many threads."""
+    """A loaded index build and the search over it. Load once per process; `search` is safe to call
+    from many threads."""
 
     def __init__(self, index_dir):
-        import faiss
-
-        faiss.omp_set_num_threads(1)  # one question at a time: a third OpenMP pool only adds contention
-        index_dir = Path(index_dir)
-        current = index_dir / "current"
-        if not (current / "manifest.json").exists():
-            raise IndexMissing(f"no index in {index_dir}: run `kb index` first")
-        self.path = current.resolve()  # pin this build even if `current` moves on
-        self.manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
-        self.articles = json.loads((self.path / "articles.json").read_text(encoding="utf-8"))
-        self.by_id = {a["id"]: a for a in self.articles}
-        self.number = {a["id"]: i for i, a in enumerate(self.articles)}
-        texts = json.loads((self.path / "texts.json").read_text(encoding="utf-8"))
-        self.phrasings, self.passage_texts = texts["phrasings"], texts["passages"]
-        self.phrase_article = np.load(self.path / "phrase_article.npy")
-        self.passage_article = np.load(self.path / "passage_article.npy")
-        n = len(self.articles)
-        self.phrase_starts = np.searchsorted(self.phrase_article, np.arange(n))
-        self.passage_starts = np.searchsorted(self.passage_article, np.arange(n))
-        self.article_langs = np.array([a["lang"] for a in self.articles])
-        self.encoders = self.manifest["encoders"]
-        self.flat = {(name, part): faiss.read_index(str(self.path / f"{name}.{part}.faiss"))
-                     for name in self.encoders for part in ("phrasings", "passages")}
-        self.classifiers = {
-            set_name: (names, np.load(self.path / f"classifier.{set_name}.weights.npy"),
-                       np.load(self.path / f"classifier.{set_name}.bias.npy"))
-            for set_name, names in self.manifest["classifiers"].items()}
-        self.sets = self.manifest.get("encoder_sets") or feature_sets(self.encoders)
-        calib = self.manifest["calibration"]
-        # Per encoder set: (threshold, slope) for articles in the question's language and for the
-        # others; an older build has one pair for everything.
-        pairs = calib.get("sets") or {name: calib for name in self.sets}
-        self.calibration = {name: ((c["threshold"], c["slope"]),
-                                   (c.get("across", c)["threshold"], c.get("across", c)["slope"]))
-                            for name, c in pairs.items()}
-        self.shift = {name: fusion.cross_language_shift(names) for name, names in self.sets.items()}
-        self.ngrams = NgramModel.load(self.path)
-        from whoosh import index as whoosh_index
-
-        self.whoosh = whoosh_index.open_dir(str(self.path / "whoosh"))
-        self._whoosh_searcher = threading.local()
+        self.build = LoadedBuild(index_dir)
         self._analyzer = analyzer()
         self._embedders = None
 
+    # what callers read of the build
+    path = property(lambda self: self.build.path)
+    manifest = property(lambda self: self.build.manifest)
+    articles = property(lambda self: self.build.articles)
+    by_id = property(lambda self: self.build.by_id)
+    calibration = property(lambda self: self.build.calibration)
+
     # -- pieces -------------------------------------------------------------------------
     def embedders(self):
-        from kb.embedders import get_embedder
+        from kb.search.encoders import get_embedder
 
         if self._embedders is None:
             sources = self.manifest.get("sources", {})
-            self._embedders = {name: get_embedder(sources.get(name, name), name) for name in self.encoders}
+            self._embedders = {name: get_embedder(sources.get(name, name), name) for name in self.build.encoders}
         return self._embedders
 
     def embed_query(self, query: str, names) -> dict[str, np.ndarray]:
@@ -122,14 +88,15 @@ class Searcher:
 
     def _per_article(self, name: str, part: str, vector: np.ndarray):
         """Best row similarity per article for one encoder, and the best row of each article."""
-        flat = self.flat[(name, part)]
+        build = self.build
+        flat = build.flat[(name, part)]
         k = min(CANDIDATES, flat.ntotal)
         scores, rows = flat.search(vector[None, :], k)
         scores, rows = scores[0], rows[0]
-        owners = (self.phrase_article if part == "phrasings" else self.passage_article)[rows]
+        owners = (build.phrase_article if part == "phrasings" else build.passage_article)[rows]
         floor = float(scores[-1]) if flat.ntotal > k else -1.0
-        best = np.full(len(self.articles), floor, np.float32)
-        best_row = np.full(len(self.articles), -1)
+        best = np.full(len(build.articles), floor, np.float32)
+        best_row = np.full(len(build.articles), -1)
         # faiss returns rows best first, so the first row seen per article is its best.
         first = np.unique(owners, return_index=True)[1]
         best[owners[first]] = scores[first]
@@ -143,12 +110,9 @@ class Searcher:
         terms = {t.text for t in self._analyzer(query)}
         if not terms:
             return scores
-        searcher = getattr(self._whoosh_searcher, "value", None)
-        if searcher is None:
-            searcher = self._whoosh_searcher.value = self.whoosh.searcher()
         q = Or([Term(f, t) for f in ("title", "questions", "body") for t in sorted(terms)])
-        for hit in searcher.search(q, limit=50):
-            scores[self.number[hit["id"]]] = hit.score
+        for hit in self.build.whoosh_searcher().search(q, limit=50):
+            scores[self.build.number[hit["id"]]] = hit.score
         return scores
 
     # -- the search ---------------------------------------------------------------------
@@ -167,38 +131,35 @@ class Searcher:
             raise QueryError(f"unknown language {lang!r}: use ru or en")
         if not isinstance(limit, int) or not 1 <= limit <= 50:
             raise QueryError("limit must be a whole number from 1 to 50")
+        build = self.build
         query_lang = guess_language(query)
-        vectors = self.embed_query(query, fusion.query_encoders(self.encoders, query_lang))
+        vectors = self.embed_query(query, fusion.query_encoders(build.encoders, query_lang))
 
-        per_encoder, phrase_rows, passage_rows = {}, {}, {}
+        per_encoder, phrase_rows = {}, {}
         for name, vector in vectors.items():
             by_phrase, phrase_rows[name] = self._per_article(name, "phrasings", vector)
-            by_passage, passage_rows[name] = self._per_article(name, "passages", vector)
+            by_passage, _ = self._per_article(name, "passages", vector)
             per_encoder[name] = np.maximum(by_phrase, by_passage - fusion.PASSAGE_PENALTY)
-        weights = fusion.encoder_weights(vectors, query_lang, self.article_langs)
-        semantic = fusion.fuse_semantic(per_encoder, weights)
-
-        set_name = fusion.question_set(query_lang, self.sets)
-        logits = probabilities = None
-        if set_name in self.classifiers:
-            names, w, b = self.classifiers[set_name]
+        set_name = fusion.question_set(query_lang, build.sets)
+        logits = None
+        if set_name in build.classifiers:
+            names, w, b = build.classifiers[set_name]
             logits = (features({n: vectors[n][None, :] for n in names}, names) @ w + b)[0]
-            probabilities = fusion.softmax(logits)
-        keyword = self.keyword_scores(query) if fusion.KEYWORD_WEIGHT else None
         ngrams = None
-        if self.ngrams is not None and fusion.uses_ngrams(vectors):
-            ngrams = fusion.softmax(self.ngrams.log_likelihood(query))
-        score = fusion.rank_scores(semantic, probabilities, keyword, ngrams)
-        # How sure we are that an article answers: similarity and the classifier's probability,
-        # calibrated per article; the best of any allowed article decides "no match".
-        raw = fusion.confidence_scores(semantic, logits, self.article_langs, query_lang, self.shift[set_name])
-        same, across = self.calibration[set_name]
-        calibrated = np.where(self.article_langs == query_lang, calibration.confidence(raw, *same),
-                              calibration.confidence(raw, *across))
+        if build.ngrams is not None and fusion.uses_ngrams(vectors):
+            ngrams = build.ngrams.log_likelihood(query)
+        keyword = self.keyword_scores(query) if fusion.KEYWORD_WEIGHT else None
+        scores = scoring.score_articles(per_encoder, build.article_langs, query_lang, logits=logits,
+                                        shift=build.shift[set_name], ngrams=ngrams, keyword=keyword)
+        # How sure we are that an article answers: the evidence calibrated per article, against
+        # articles in the question's language or in another.
+        same, across = build.calibration[set_name]
+        calibrated = np.where(build.article_langs == query_lang, calibration.confidence(scores.evidence, *same),
+                              calibration.confidence(scores.evidence, *across))
 
-        allowed = np.ones(len(self.articles), bool) if not lang else self.article_langs == lang
-        order = [i for i in np.argsort(-score, kind="stable") if allowed[i]][:limit]
-        results = [self._result(i, score[i], float(calibrated[i]), query, phrase_rows) for i in order]
+        allowed = np.ones(len(build.articles), bool) if not lang else build.article_langs == lang
+        order = [i for i in np.argsort(-scores.rank, kind="stable") if allowed[i]][:limit]
+        results = [self._result(i, scores.rank[i], float(calibrated[i]), query, phrase_rows) for i in order]
         top_confidence = 0.0
         if results:
             top_confidence = round(float(calibrated[allowed].max()), 6)
@@ -212,7 +173,7 @@ class Searcher:
         # The phrasing the strongest multilingual encoder found closest stands for the match.
         name = "e5" if "e5" in phrase_rows else next(iter(phrase_rows))
         row = phrase_rows[name][i]
-        matched = self.phrasings[row] if row >= 0 else article["title"]
+        matched = self.build.phrasings[row] if row >= 0 else article["title"]
         return Result(id=article["id"], title=article["title"], lang=article["lang"],
                       score=round(float(score), 4), confidence=round(confidence, 6),
                       matched=matched, snippet=snippet(article["body"], query), tags=article["tags"])

@@ -1,13 +1,23 @@
 """Tables for tickets: customers, operators, tickets and their append-only history.
 
-Times are naive UTC datetimes (SQLite has no time zones); kb.tickets.utcnow() makes them.
+Times are naive UTC datetimes (SQLite has no time zones); kb.desk.desk.utcnow() makes them.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String, Text,
-                        event)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 CHANNELS = ("web", "email", "chat", "phone", "social")

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.db import Database
+from kb.desk.tables import ROLES, TIERS, Operator
 from kb.errors import Conflict, InvalidInput, NotFound
-from kb.models import ROLES, TIERS, Operator
 
 MIN_PASSWORD = 8
 

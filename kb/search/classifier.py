@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.config import ENCODER_WEIGHTS
+from kb.search.build_files import BuildFiles
+from kb.search.encoders import ENCODER_WEIGHTS
 
 C = 10.0  # inverse regularisation strength (docs/quality.md)
 # Above this many changed articles (or this share of them) the whole classifier is refitted.
@@ -107,8 +108,8 @@ def _previous(previous: Path, manifest: dict, set_name: str, names: list[str], a
     try:
         if manifest["classifiers"].get(set_name) != names:
             return None
-        weights = np.load(previous / f"classifier.{set_name}.weights.npy")
-        bias = np.load(previous / f"classifier.{set_name}.bias.npy")
+        weights = np.load(BuildFiles(previous).classifier_weights(set_name))
+        bias = np.load(BuildFiles(previous).classifier_bias(set_name))
         old_column = {article_id: k for k, article_id in enumerate(manifest["article_order"])}
         old_hashes = dict(manifest.get("phrasing_hashes", {}))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):

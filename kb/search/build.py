@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from kb import calibration, classifier, fusion
 from kb.articles import Article, Problem, load_articles
-from kb.config import ENGLISH_ONLY
 from kb.errors import KBError
+from kb.search import calibration, classifier, fusion
+from kb.search.build_files import BuildFiles
+from kb.search.encoders import ENGLISH_ONLY
 
 FORMAT = 2  # 2: the keyword index finds articles by id
 KEEP_BUILDS = 2
@@ -125,10 +126,10 @@ def write_whoosh(folder: Path, articles: list[Article], hashes: dict[str, str],
     from whoosh import index as whoosh_index
 
     reusable = (previous_manifest is not None and previous_manifest.get("format") == FORMAT
-                and isinstance(previous_manifest.get("articles"), dict) and (previous / "whoosh").is_dir())
+                and isinstance(previous_manifest.get("articles"), dict) and BuildFiles(previous).whoosh.is_dir())
     if reusable:
         old = previous_manifest["articles"]
-        shutil.copytree(previous / "whoosh", folder)
+        shutil.copytree(BuildFiles(previous).whoosh, folder)
         ix = whoosh_index.open_dir(str(folder))
     else:
         old = {}
@@ -147,13 +148,13 @@ def write_whoosh(folder: Path, articles: list[Article], hashes: dict[str, str],
 
 def write_ngrams(folder: Path, texts: list[str], labels: np.ndarray, n_articles: int, phrasing_hashes: dict,
                  previous: Path | None, previous_manifest: dict | None):
-    """The character n-gram model (kb.ngrams); the previous build's files when no phrasing changed."""
-    from kb.ngrams import NgramModel
+    """The character n-gram model (kb.search.ngrams); the previous build's files when no phrasing changed."""
+    from kb.search.ngrams import NgramModel
 
     if (previous_manifest and previous_manifest.get("phrasing_hashes") == phrasing_hashes
             and previous_manifest.get("article_order") == list(phrasing_hashes)
-            and (previous / "ngrams.counts.npz").exists()):
-        for path in previous.glob("ngrams.*"):
+            and BuildFiles(previous).ngrams("counts.npz").exists()):
+        for path in BuildFiles(previous).ngram_files():
             shutil.copy(path, folder / path.name)
         return
     NgramModel.fit(texts, labels, n_articles).save(folder)
@@ -164,7 +165,7 @@ def read_manifest(build: Path | None) -> dict | None:
     if build is None:
         return None
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(BuildFiles(build).manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return manifest if isinstance(manifest, dict) else None
@@ -182,7 +183,7 @@ def feature_sets(encoders: list[str]) -> dict[str, list[str]]:
 
 def calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifier, phrasing_hashes,
               previous_manifest) -> dict:
-    """The no-match calibration (kb.calibration); the previous build's when few phrasings changed,
+    """The no-match calibration (kb.search.calibration); the previous build's when few phrasings changed,
     since it is a statistic over the whole knowledge base and relearning it takes the most time.
 
     `previous_manifest` is only given when the same models made the previous build, so its encoder
@@ -281,9 +282,10 @@ def _remove_old_builds(builds: Path, keep: Path):
 
 
 def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoders: list[str], progress, started) -> BuildReport:
-    from kb.embedders import get_embedder, model_id
+    from kb.search.encoders import get_embedder, model_id
 
     folder.mkdir(parents=True)
+    files = BuildFiles(folder)
     phrase_texts, phrase_article, passage_texts, passage_article = [], [], [], []
     for number, article in enumerate(articles):
         for text in article.phrasings:
@@ -295,7 +297,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
     phrase_article, passage_article = np.array(phrase_article), np.array(passage_article)
     article_langs = np.array([a.lang for a in articles])
 
-    from kb.tune import sources
+    from kb.search.tune import sources
 
     loads = sources(cache_dir.parent, encoders)  # the model `kb tune` adapted, where there is one
     models = {name: model_id(loads[name]) for name in encoders}
@@ -315,7 +317,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
             for part, rows in (("phrasings", vectors[:len(phrase_texts)]), ("passages", vectors[len(phrase_texts):])):
                 flat = faiss.IndexFlatIP(rows.shape[1])
                 flat.add(np.ascontiguousarray(rows))
-                faiss.write_index(flat, str(folder / f"{name}.{part}.faiss"))
+                faiss.write_index(flat, str(files.faiss(name, part)))
     finally:
         close()
 
@@ -333,18 +335,18 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
         weights, bias = classifier.fit(classifier.features(phrase_vectors, names), phrase_article, article_ids,
                                        phrasing_hashes, previous, same_models, set_name, names)
         classifiers[set_name] = names
-        np.save(folder / f"classifier.{set_name}.weights.npy", weights)
-        np.save(folder / f"classifier.{set_name}.bias.npy", bias)
+        np.save(files.classifier_weights(set_name), weights)
+        np.save(files.classifier_bias(set_name), bias)
     calib = calibrate(phrase_vectors, phrase_article, article_langs, sets, with_classifier, phrasing_hashes,
                       same_models)
 
     if with_classifier:  # like the classifier, learnt per build: above that size it costs too much
         write_ngrams(folder, phrase_texts, phrase_article, len(articles), phrasing_hashes, previous, previous_manifest)
-    write_whoosh(folder / "whoosh", articles, content_hashes, previous, previous_manifest)
-    np.save(folder / "phrase_article.npy", phrase_article)
-    np.save(folder / "passage_article.npy", passage_article)
-    _write_json(folder / "articles.json", [asdict(a) for a in articles])
-    _write_json(folder / "texts.json", {"phrasings": phrase_texts, "passages": passage_texts})
+    write_whoosh(files.whoosh, articles, content_hashes, previous, previous_manifest)
+    np.save(files.phrase_article, phrase_article)
+    np.save(files.passage_article, passage_article)
+    _write_json(files.articles, [asdict(a) for a in articles])
+    _write_json(files.texts, {"phrasings": phrase_texts, "passages": passage_texts})
     manifest = {
         "format": FORMAT,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -360,7 +362,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
         "articles": content_hashes,
         "article_order": article_ids,
     }
-    _write_json(folder / "manifest.json", manifest)
+    _write_json(files.manifest, manifest)
     return BuildReport(path=str(folder), articles=len(articles), phrasings=len(phrase_texts),
                        passages=len(passage_texts), embedded=embedded,
                        seconds=round(time.perf_counter() - started, 2))

@@ -10,15 +10,14 @@ becomes the point where confidence is 0.5.
 
 A question is only ever compared with articles in its own language here; a question in another
 language than the articles gets the encoders' measured cross-language shift instead
-(`kb.config.CROSS_LANGUAGE_SHIFT`), because a knowledge base in one language holds no
+(`kb.search.encoders.CROSS_LANGUAGE_SHIFT`), because a knowledge base in one language holds no
 cross-language phrasings to learn from.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from kb import fusion
-from kb.config import ENGLISH_ONLY
+from kb.search import fusion, scoring
 
 FOLDS = 5
 SAMPLE = 3000  # simulated questions per encoder set; enough for a stable estimate
@@ -66,7 +65,7 @@ def learn(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray, art
     """Threshold and slope for each encoder set (see `fusion.question_set`), from the folds: one pair
     for articles in the question's language (similarity and probability), one for articles in
     another (similarity alone, see `fusion.confidence_scores`)."""
-    from kb import classifier
+    from kb.search import classifier
 
     phrase_langs = article_langs[phrase_article]
     asked = np.array([fusion.question_set(lang, sets) for lang in phrase_langs])
@@ -92,7 +91,7 @@ def learn(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray, art
 def _simulate(phrase_vectors, names, x, phrase_article, article_langs, questions, rng):
     """Best scores of simulated answerable questions (that found their article) and of unanswerable
     ones: one row each, the similarity alone and with the classifier's probability."""
-    from kb import classifier
+    from kb.search import classifier
 
     n_articles = len(article_langs)
     counts = np.bincount(phrase_article, minlength=n_articles)
@@ -140,10 +139,7 @@ def _fold_scores(phrase_vectors, names, chunk, train, labels, kept_langs, lang, 
     per_encoder = {name: fusion.article_max(phrase_vectors[name][chunk] @ phrase_vectors[name][train].T,
                                             starts, int(train.sum()))
                    for name in names}
-    semantic = fusion.fuse_semantic(per_encoder, fusion.encoder_weights(names, lang, kept_langs))
-    scores = fusion.confidence_scores(semantic, logits, kept_langs, lang, shift=0.0)
-    multilingual = [n for n in names if n not in ENGLISH_ONLY] or names
-    across = fusion.fuse_semantic({n: per_encoder[n] for n in multilingual},
-                                  fusion.encoder_weights(multilingual, lang, kept_langs))
+    scores = scoring.score_articles(per_encoder, kept_langs, lang, logits=logits)
+    across = scoring.multilingual_semantic(per_encoder, kept_langs, lang)
     other = kept_langs != lang
-    return np.where(other, -np.inf, across), np.where(other, -np.inf, scores)
+    return np.where(other, -np.inf, across), np.where(other, -np.inf, scores.evidence)

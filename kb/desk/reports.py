@@ -18,8 +18,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from kb.db import Database
+from kb.desk.tables import CHANNELS, TIERS, Operator, Ticket, TicketEvent
 from kb.errors import InvalidInput
-from kb.models import CHANNELS, TIERS, Operator, Ticket, TicketEvent
 
 COLUMNS = ("received", "solved", "passed_on", "escalated", "breaches",
            "median_first_response_minutes", "median_solution_hours", "average_rating")

@@ -15,6 +15,19 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# How much each encoder counts in the fused similarity, chosen by measurement (docs/quality.md).
+# MiniLM only understands English, so it only takes part when question and article are English.
+ENCODER_WEIGHTS = {"minilm": 1.0, "e5": 1.0, "use": 0.5}
+ENGLISH_ONLY = {"minilm"}
+# Encoders an English question skips when an English-only one is in the index: with MiniLM there,
+# e5 adds 0.004 top1 on English questions and doubles the time of a search (docs/quality.md).
+REDUNDANT_FOR_ENGLISH = {"e5"}
+# How much lower an encoder's similarity runs for a Russian question against the English wording of
+# the same question than for an English one: measured on kb/search/data/crosslingual.tsv with
+# `python scripts/crosslingual_shift.py`. Added to cross-language similarities when judging
+# "no match", since a knowledge base in one language has nothing to learn it from.
+CROSS_LANGUAGE_SHIFT = {"e5": 0.040, "use": 0.053}
+
 
 def _normalise(vectors) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -39,8 +52,8 @@ class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model directory on disk."""
 
     def __init__(self, path: str, name: str | None = None, multilingual: bool = False):
-        from sentence_transformers import SentenceTransformer
         import torch
+        from sentence_transformers import SentenceTransformer
 
         # torch and the e5 engine each bring their own OpenMP runtime; when both run multi-threaded
         # their spinning workers steal the cores from each other and a search takes 3x longer.
@@ -175,7 +188,5 @@ def _load(spec: str, name: str | None) -> Embedder:
     if spec in BUILTIN:
         return BUILTIN[spec]()
     if os.path.isdir(spec):
-        from kb.config import ENGLISH_ONLY
-
         return SentenceTransformerEmbedder(spec, name=name, multilingual=name not in ENGLISH_ONLY)
     raise ValueError(f"unknown embedder {spec!r}: use one of {sorted(BUILTIN)} or a model directory")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.search.build_files import BuildFiles
 from kb.text import words
 
 SIZES = range(2, 6)  # n-gram lengths, within a word padded by a space on each side
@@ -83,17 +84,19 @@ class NgramModel:
     def save(self, folder: Path):
         from scipy import sparse
 
-        (folder / "ngrams.vocabulary.txt").write_text("\n".join(self.vocabulary), encoding="utf-8")
-        np.save(folder / "ngrams.idf.npy", self.idf)
-        np.save(folder / "ngrams.totals.npy", self.log_totals)
-        sparse.save_npz(folder / "ngrams.counts.npz", self.log_counts)
+        files = BuildFiles(folder)
+        files.ngrams("vocabulary.txt").write_text("\n".join(self.vocabulary), encoding="utf-8")
+        np.save(files.ngrams("idf.npy"), self.idf)
+        np.save(files.ngrams("totals.npy"), self.log_totals)
+        sparse.save_npz(files.ngrams("counts.npz"), self.log_counts)
 
     @classmethod
     def load(cls, folder: Path) -> "NgramModel | None":
         from scipy import sparse
 
-        if not (folder / "ngrams.counts.npz").exists():
+        files = BuildFiles(folder)
+        if not files.ngrams("counts.npz").exists():
             return None
-        vocabulary = (folder / "ngrams.vocabulary.txt").read_text(encoding="utf-8").split("\n")
-        return cls(vocabulary, np.load(folder / "ngrams.idf.npy"), sparse.load_npz(folder / "ngrams.counts.npz").tocsr(),
-                   np.load(folder / "ngrams.totals.npy"))
+        vocabulary = files.ngrams("vocabulary.txt").read_text(encoding="utf-8").split("\n")
+        return cls(vocabulary, np.load(files.ngrams("idf.npy")), sparse.load_npz(files.ngrams("counts.npz")).tocsr(),
+                   np.load(files.ngrams("totals.npy")))

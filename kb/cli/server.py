@@ -1,0 +1,35 @@
+"""`kb serve` and `kb config`: running the service and seeing how it is set up."""
+from __future__ import annotations
+
+import click
+
+from kb.cli.common import services_of, settings_of
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_context
+def serve(ctx, host, port, threads):
+    """Serve the web app and JSON API with waitress (scheduled jobs run in `kb worker`)."""
+    from waitress import serve as waitress_serve
+
+    from kb.config import secret_key
+    from webapp import create_app
+
+    settings = settings_of(ctx)
+    services = services_of(ctx)
+    services.warm_up(log=lambda line: click.echo(line, err=True))  # models and database before the first customer
+    app = create_app(settings, {"SECRET_KEY": secret_key(settings)}, services=services)
+    click.echo(f"serving on http://{host}:{port}/ (index {settings.index_dir}); run `kb worker` for escalations")
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+@click.command("config")
+@click.pass_context
+def config_command(ctx):
+    """Print the effective settings (secrets masked), each with its variable and what it does."""
+    for name, value, help_text in settings_of(ctx).effective():
+        click.echo(f"{name}={value}")
+        click.echo(f"    # {help_text}")

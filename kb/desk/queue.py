@@ -1,0 +1,80 @@
+"""The queue as people see it: the customer's status page (place in the queue, expected answer
+time) and the operators' lists and ticket view."""
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from kb.desk.operators import find_operator
+from kb.desk.records import as_utc, ticket_by_number, ticket_by_token
+from kb.desk.shapes import summary
+from kb.desk.tables import UNSOLVED, Operator, Ticket
+from kb.desk.workhours import add_working_time
+
+DEFAULT_HANDLING_HOURS = 0.5  # until there is history to measure
+
+
+class Queue:
+    """Reading tickets (a part of `Desk`)."""
+
+    def status(self, token: str, now: datetime | None = None) -> dict:
+        """What the customer's status page shows."""
+        return self.db.run(lambda s: self._status(s, ticket_by_token(s, token), as_utc(now)))
+
+    def _status(self, session, ticket: Ticket, now: datetime) -> dict:
+        place = expected = None
+        if ticket.status in ("new", "open"):
+            place = 1 + session.scalar(select(func.count(Ticket.id)).where(
+                Ticket.tier == ticket.tier, Ticket.status.in_(("new", "open")), Ticket.id < ticket.id))
+            expected = self._expected_answer(session, ticket.tier, place, now)
+        # Only what the customer may see: no operator logins, no internal deadlines.
+        return {"number": ticket.number, "status": ticket.status, "tier": ticket.tier, "channel": ticket.channel,
+                "language": ticket.language, "question": ticket.question, "details": ticket.details,
+                "created_at": ticket.created_at, "first_response_at": ticket.first_response_at,
+                "solved_at": ticket.solved_at, "operator": ticket.owner.first_name if ticket.owner else None,
+                "place_in_queue": place, "expected_answer_at": expected, "answer": ticket.answer,
+                "article_id": ticket.article_id, "rating": ticket.rating,
+                "can_add_details": ticket.status != "closed", "can_rate": ticket.status == "solved"}
+
+    def _expected_answer(self, session, tier: int, place: int, now: datetime) -> datetime:
+        """Tickets ahead × recent median handling time ÷ operators of the tier, in working hours."""
+        recent = session.execute(
+            select(Ticket.assigned_at, Ticket.solved_at)
+            .where(Ticket.tier == tier, Ticket.solved_at.is_not(None), Ticket.assigned_at.is_not(None),
+                   Ticket.solved_at >= now - timedelta(days=30))
+            .order_by(Ticket.solved_at.desc()).limit(100)).all()
+        handling = (statistics.median((s - a).total_seconds() / 3600 for a, s in recent)
+                    if recent else DEFAULT_HANDLING_HOURS)
+        operators = session.scalar(select(func.count(Operator.id)).where(
+            Operator.tier == tier, Operator.active, Operator.role != "editor")) or 1
+        return add_working_time(now, place * handling / operators, self.schedule)
+
+
+    def list_tickets(self, *, status: str | None = None, tier: int | None = None, owner: str | None = None,
+                     limit: int = 100) -> list[dict]:
+        def work(session):
+            query = select(Ticket).order_by(Ticket.number).limit(limit)
+            query = query.where(Ticket.status == status) if status else query.where(Ticket.status.in_(UNSOLVED))
+            if tier:
+                query = query.where(Ticket.tier == tier)
+            if owner:
+                query = query.where(Ticket.owner_id == find_operator(session, owner).id)
+            return [summary(t) for t in session.scalars(query)]
+
+        return self.db.run(work)
+
+    def show(self, number: int) -> dict:
+        """Everything about one ticket, with its whole history, for operators."""
+        def work(session):
+            ticket = ticket_by_number(session, number)
+            customer = ticket.customer
+            return dict(summary(ticket), details=ticket.details, answer=ticket.answer,
+                        article_id=ticket.article_id, search_query=ticket.search_query, rating=ticket.rating,
+                        customer={"name": customer.name, "email": customer.email, "phone": customer.phone},
+                        events=[{"kind": e.kind, "at": e.at, "actor": e.actor,
+                                 "operator": e.operator.login if e.operator else None,
+                                 "tier": e.tier, "note": e.note, "late": e.late} for e in ticket.events])
+
+        return self.db.run(work)

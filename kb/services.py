@@ -1,0 +1,70 @@
+"""The running product's parts, built from the settings once per process and shared by the web
+app, the `kb` command and the worker: the one place that joins search and the desk.
+
+Everything here is lazy: building `Services` reads no file and loads no model; `warm_up` does
+that on purpose, in `kb serve` and `kb worker`, before the first customer arrives.
+"""
+from __future__ import annotations
+
+import threading
+
+from kb.config import Settings
+
+
+class Services:
+    def __init__(self, settings: Settings, *, duplicate_embed=None):
+        self.settings = settings
+        self._duplicate_embed = duplicate_embed  # tests bring a stand-in; otherwise the e5 model
+        self._lock = threading.Lock()
+        self._database = None
+        self._desk = None
+
+    @property
+    def searcher(self):
+        """The serving index build; a new `kb index` build is picked up on the next call."""
+        from kb.search.searcher import get_searcher
+
+        return get_searcher(self.settings.index_dir)
+
+    @property
+    def database(self):
+        """The ticket database, migrated to the newest schema on first use."""
+        with self._lock:
+            if self._database is None:
+                from kb.db import open_database
+
+                self._database = open_database(self.settings.database_url)
+            return self._database
+
+    @property
+    def desk(self):
+        database = self.database
+        with self._lock:
+            if self._desk is None:
+                from kb.desk.desk import Desk
+                from kb.desk.rules import TicketRules
+
+                self._desk = Desk(database, TicketRules.from_settings(self.settings), embed=self.duplicate_embed)
+            return self._desk
+
+    def duplicate_embed(self, texts):
+        """Unit vectors for the desk's duplicate check, from the search encoders."""
+        if self._duplicate_embed is None:
+            from kb.search.encoders import get_embedder
+
+            self._duplicate_embed = get_embedder(self.settings.duplicate_embedder).encode
+        return self._duplicate_embed(texts)
+
+    def warm_up(self, log=print) -> None:
+        """Load the index and models and open the database now, so the first customer does not wait."""
+        from kb.errors import IndexMissing
+
+        self.database  # noqa: B018 (migrates before the first request)
+        try:
+            searcher = self.searcher
+        except IndexMissing:
+            log(f"no index in {self.settings.index_dir} yet: run `kb index`")
+            return
+        # Loading is not enough: each encoder's first question still took 1.6 s in all.
+        for question in ("warm up", "прогрев"):  # the English and the Russian path
+            searcher.search(question)
