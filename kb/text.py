@@ -13,8 +13,18 @@ _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+# Control characters (but tab and line breaks) and lone surrogates: no text a person typed has them,
+# PostgreSQL refuses NUL in text, and a lone surrogate cannot even be encoded as UTF-8.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
 _ru_stem = RussianStemmer().stem
 _en_stem = EnglishStemmer().stem
+
+
+def unprintable(text: str) -> str | None:
+    """The first control character or lone surrogate in `text`, described (None when there is none)."""
+    found = _UNPRINTABLE.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
 
 
 def guess_language(text: str) -> str:
