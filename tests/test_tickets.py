@@ -283,14 +283,18 @@ def test_a_broken_embedder_only_turns_off_matching_by_meaning(database):
     assert new_ticket(desk, "I can't find my package", now=MONDAY + H)["joined"] is False
 
 
-def test_the_server_schedule_escalates_in_the_background(desk):
+def test_the_server_schedule_escalates_in_the_background(desk, db_url, tmp_path):
     import time
 
+    from conftest import fake_embed, make_settings
     from kb.desk.records import utcnow
-    from kb.desk.routing import start_escalation_thread
+    from kb.jobs import JOBS, start_schedule
+    from kb.services import Services
 
     number = new_ticket(desk, now=utcnow() - 21 * H)["number"]
-    stop = start_escalation_thread(desk, every_seconds=0.05)
+    settings = make_settings(database_url=db_url, escalate_every=0.05, instance_dir=tmp_path)
+    stop, thread = start_schedule(Services(settings, duplicate_embed=fake_embed), jobs=[JOBS["escalation"]],
+                                  log=lambda line: None)
     try:
         for _ in range(100):
             if desk.show(number)["tier"] == 2:
@@ -298,4 +302,5 @@ def test_the_server_schedule_escalates_in_the_background(desk):
             time.sleep(0.05)
     finally:
         stop.set()
+        thread.join(10)
     assert desk.show(number)["tier"] == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kb.cli import desk, index, measure, search, server
+from kb.cli import desk, index, measure, search, server, worker
 from kb.cli.common import fail
 
 
@@ -25,7 +25,7 @@ def main(ctx, articles_dir, index_dir):
 
 
 for command in (index.check, index.index, index.tune, search.search, measure.eval_command, measure.bench,
-                server.serve, server.config_command, desk.db, desk.operators, desk.tickets, desk.report):
+                server.serve, worker.worker, server.config_command, desk.db, desk.operators, desk.tickets, desk.report):
     main.add_command(command)
 
 

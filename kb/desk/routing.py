@@ -1,8 +1,6 @@
 """Routing: who gets a ticket (assignment by load and seniority) and escalation past the deadline."""
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -11,8 +9,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from kb.desk.records import as_utc, record_event
 from kb.desk.shapes import summary
 from kb.desk.tables import UNSOLVED, Operator, Ticket
-
-log = logging.getLogger(__name__)
 
 
 class Routing:
@@ -78,21 +74,3 @@ class Routing:
             self._move_up(session, ticket, now)
         session.flush()
         return dict(summary(ticket), reason=why)
-
-
-
-def start_escalation_thread(desk, every_seconds: float) -> threading.Event:
-    """Run `escalate_overdue` every so often in a daemon thread; set the returned event to stop it."""
-    stop = threading.Event()
-
-    def loop():
-        while not stop.wait(every_seconds):
-            try:
-                moved = desk.escalate_overdue()
-                if moved:
-                    log.info("escalated %d overdue ticket(s)", len(moved))
-            except Exception:  # a database hiccup must not end the schedule
-                log.exception("escalation run failed")
-
-    threading.Thread(target=loop, name="kb-escalation", daemon=True).start()
-    return stop
