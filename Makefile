@@ -1,4 +1,5 @@
 # `make run`: install into .venv, index the sample knowledge base, serve it on http://127.0.0.1:8000/
+#   and run `kb worker` (escalations) beside the server
 # `make test`: install into .venv and run the whole test suite.
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +22,10 @@ install: $(BIN)/kb
 index: install
 	if [ -e "$${KB_INDEX:-index}/tuned/minilm/tune.json" ]; then $(BIN)/kb index; else $(BIN)/kb tune || $(BIN)/kb index; fi
 
+# The server in the foreground, the worker (escalations) beside it; Ctrl-C stops both.
 run: index
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/kb worker & worker=$$!; \
 	$(BIN)/kb serve --host $(HOST) --port $(PORT)
 
 test: install

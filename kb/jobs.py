@@ -36,9 +36,9 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from kb.config import Settings
 from kb.services import Services
@@ -48,7 +48,7 @@ from kb.services import Services
 class Job:
     name: str
     every: Callable[[Settings], float]  # seconds between runs, from the settings; 0 turns it off
-    run: Callable[[Services], "str | None"]  # does the work; returns a line to log, or None
+    run: Callable[[Services], str | None]  # does the work; returns a line to log, or None
 
 
 JOBS: dict[str, Job] = {}
@@ -123,7 +123,7 @@ class PostgresLock:
         try:
             self.connection.execute(text("SELECT 1"))
             return True
-        except Exception:
+        except Exception:  # noqa: BLE001 (any failure means the session, and the lock, is gone)
             self._drop()
             return False
 
@@ -134,15 +134,15 @@ class PostgresLock:
 
         try:
             self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-        except Exception:
-            pass  # a dead connection holds nothing any more
+        except Exception:  # noqa: BLE001, S110 (a dead connection holds nothing any more)
+            pass
         self._drop()
 
     def _drop(self):
         connection, self.connection = self.connection, None
         try:
             connection.close()
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 (closing a broken connection may fail; it is dropped anyway)
             pass
 
     def dispose(self):
@@ -162,7 +162,7 @@ class FileLock:
 
         self.release()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")
+        handle = open(self.path, "a+")  # noqa: SIM115 (kept open: the open descriptor is the lock)
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -264,7 +264,7 @@ class JobRunner:
         if self.state != "running":
             try:
                 held = self.lock.try_acquire()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (the database may be down: retried next interval)
                 self._change("error", f"cannot reach the lock of {self.job.name}: {one_line(exc)}; "
                              f"retrying every {self.every:g} s")
                 return
@@ -274,7 +274,7 @@ class JobRunner:
             self._change("running", f"running {self.job.name} (every {self.every:g} s)")
         try:
             outcome = self.job.run(self.services)
-        except Exception as exc:  # a database hiccup must not end the schedule
+        except Exception as exc:  # noqa: BLE001 (a database hiccup must not end the schedule)
             self.log(f"{self.job.name} failed: {one_line(exc)}")
             return
         if outcome or self.verbose:

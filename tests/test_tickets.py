@@ -287,6 +287,7 @@ def test_the_server_schedule_escalates_in_the_background(desk, db_url, tmp_path)
     import time
 
     from conftest import fake_embed, make_settings
+
     from kb.desk.records import utcnow
     from kb.jobs import JOBS, start_schedule
     from kb.services import Services

@@ -31,7 +31,7 @@ def worker(ctx, verbose):
     stderr_log(f"worker {pid}: started; jobs: " + ", ".join(f"{j.name} every {every:g} s" for j, every in plan))
     try:
         services.database  # noqa: B018 (migrated now; the jobs load nothing else until they need it)
-    except Exception as exc:  # the database may come up later: the jobs retry every interval
+    except Exception as exc:  # noqa: BLE001 (the database may come up later: the jobs retry every interval)
         from kb.jobs import one_line
 
         stderr_log(f"worker {pid}: database not ready ({one_line(exc)}); the jobs retry every interval")
