@@ -71,3 +71,12 @@ def test_near_duplicate_articles_are_a_warning(tmp_path):
     assert len(articles) == 2
     assert [p.level for p in problems] == ["warning"]
     assert "near-duplicate" in problems[0].message
+
+
+def test_the_english_operator_heading_is_split_from_the_public_answer_too():
+    text = ("---\nid: en-x\ntitle: Where is my order?\nlang: en\n---\nIt is on its way.\n\n"
+            "## For operators\nCheck the warehouse system.\n\n## Delivery times\nTwo to five days.\n")
+    article, problems = parse_article(text, "en-x.md")
+    assert not problems
+    assert article.operator_notes == "Check the warehouse system."
+    assert "warehouse" not in article.body and article.body.endswith("## Delivery times\nTwo to five days.")

@@ -31,11 +31,11 @@ def test_index_then_search(small_kb, small_index_dir):
     built = run("index", "--articles", small_kb, "--out", small_index_dir)
     assert built.exit_code == 0, built.output
     assert "indexed 5 articles" in built.output
-    found = run("--index-dir", small_index_dir, "search", "как отменить заказ", "--json")
+    found = run("--index-dir", small_index_dir, "search", "передумала, заказ больше не нужен, его можно аннулировать?", "--json")
     assert found.exit_code == 0
     data = json.loads(found.output)
     assert data["results"][0]["id"] == "cancel-order" and data["no_match"] is False
-    text = run("--index-dir", small_index_dir, "search", "how do I return an item", "--limit", "2")
+    text = run("--index-dir", small_index_dir, "search", "the shoes are too small, can I ship them back to you", "--limit", "2")
     assert text.output.startswith("1. [en-return-item]") and "2. [" in text.output and "3. [" not in text.output
 
 

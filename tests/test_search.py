@@ -12,7 +12,7 @@ def test_finds_the_article_for_a_differently_worded_question(searcher):
     assert top.lang == "ru" and top.title and top.matched and 0 <= top.confidence <= 1
 
 
-@pytest.mark.parametrize("question", ["Как отменить заказы", "как отменить заказ", "отмена заказа"])
+@pytest.mark.parametrize("question", ["отменить заказы", "отменяю заказ", "отмены заказов"])
 def test_russian_word_forms_find_the_same_article(searcher, question):
     assert searcher.search(question).results[0].id == "cancel-order"
 
@@ -36,10 +36,27 @@ def test_language_filter(searcher):
     assert {r.lang for r in searcher.search("reset password", lang="ru").results} == {"ru"}
 
 
-def test_snippet_marks_question_words_and_escapes_html(searcher):
-    response = searcher.search("как сбросить пароль")
-    assert "<mark>" in response.results[0].snippet
-    assert "<script" not in response.results[0].snippet
+def test_snippet_marks_question_words_and_escapes_html(small_kb, small_index_dir):
+    from conftest import write_article
+
+    from kb.search.build import build_index
+    from kb.search.searcher import Searcher
+
+    write_article(small_kb, "en-gift-wrap", """
+---
+id: en-gift-wrap
+title: Can you gift wrap my parcel?
+lang: en
+questions: [Do you offer gift wrapping, Can the order come wrapped as a present]
+---
+Gift wrapping costs 3 EUR. Pick <script>alert("wrap")</script> <b>Gift wrap</b> at checkout & add a card.
+""")
+    build_index(small_kb, small_index_dir)
+    response = Searcher(small_index_dir).search("is there a way to have the box wrapped like a present")
+    top = response.results[0]
+    assert top.id == "en-gift-wrap" and "<mark>" in top.snippet
+    assert "<script" not in top.snippet and "<b>" not in top.snippet
+    assert "&lt;script" in top.snippet and "&amp;" in top.snippet
 
 
 def test_russian_question_finds_the_english_only_article(tmp_path, cache_dir):
@@ -71,3 +88,30 @@ def test_bad_limit_and_language(searcher):
         searcher.search("пароль", limit=0)
     with pytest.raises(QueryError, match="language"):
         searcher.search("пароль", lang="de")
+
+
+def test_a_running_server_picks_up_a_new_build_without_a_restart(small_kb, small_index_dir):
+    from conftest import make_settings, write_article
+
+    from kb.search.build import build_index
+    from webapp import create_app
+
+    build_index(small_kb, small_index_dir)
+    client = create_app(make_settings(index_dir=small_index_dir), {"TESTING": True}).test_client()
+    question = {"q": "do you deliver to Kazakhstan", "limit": 1}
+    before = client.get("/api/v1/search", query_string=question).get_json()
+    assert before["results"][0]["id"] != "en-kazakhstan"
+    write_article(small_kb, "en-kazakhstan", """
+---
+id: en-kazakhstan
+title: Do you ship to Kazakhstan?
+lang: en
+questions: [Delivery to Almaty, Can I order to Astana]
+---
+Yes: to Almaty and Astana in 5-7 days.
+""")
+    build_index(small_kb, small_index_dir)  # what `kb index` does while the server runs
+    after = client.get("/api/v1/search", query_string=question).get_json()
+    assert after["results"][0]["id"] == "en-kazakhstan"
+    health = client.get("/api/v1/health").get_json()
+    assert health["articles"] == 6
