@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from kb.errors import NotFound, QueryError
+from kb.text import unprintable
 from webapp.services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,6 +29,8 @@ def search():
     query = request.args.get("q")
     if query is None:
         raise QueryError("missing `q`: pass the question as ?q=...")
+    if (found := unprintable(query)) is not None:
+        raise QueryError(f"the question contains a control character ({found}): send only text a person can type")
     response = searcher().search(query, lang=request.args.get("lang") or None, limit=_int_arg("limit", 5))
     return jsonify(response.to_dict())
 

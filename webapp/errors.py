@@ -1,31 +1,114 @@
-"""One JSON error shape for the whole API: {"error": {"status", "code", "message"}}."""
+"""Errors: under /api/ one JSON shape, {"error": {"status", "code", "message"}}; everywhere else an
+HTML page in the visitor's language (Russian or English, from Accept-Language; English by default).
+
+The handlers never fail themselves: text that cannot be encoded (a lone surrogate from a path or a
+JSON value) is escaped, and if the page cannot be rendered a plain-text answer goes out instead.
+A 500 shows neither the exception nor a traceback; it is logged.
+"""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kb.errors import KBError
 
+LANGUAGES = ["ru", "en"]
+
+# One language per page: the service name, the title, the explanation and the link home.
+PAGES = {
+    "en": {
+        "brand": "Help centre",
+        "home": "Go to the help page",
+        "detail": "Details",
+        400: ("The request could not be understood", "Something in what was sent is wrong. Check it and try again."),
+        403: ("Not allowed", "You do not have access to this page."),
+        404: ("Page not found", "There is no page at this address. If you followed a link to your request, "
+                                "check that it was copied whole."),
+        405: ("This action is not available here", "This address does not accept this kind of request."),
+        409: ("This has already changed", "Someone changed this first. Reload the page and try again."),
+        413: ("Too much data", "What was sent is too large. Send less text and try again."),
+        500: ("Something went wrong on our side", "We have logged the error and will look into it. "
+                                                  "Please try again in a few minutes."),
+        503: ("The service is not ready yet", "It is being prepared or updated. Please try again in a few minutes."),
+    },
+    "ru": {
+        "brand": "Справочный центр",
+        "home": "Перейти на страницу помощи",
+        "detail": "Подробности",
+        400: ("Запрос не удалось разобрать", "В отправленных данных есть ошибка. Проверьте их и попробуйте ещё раз."),
+        403: ("Нет доступа", "У вас нет доступа к этой странице."),
+        404: ("Страница не найдена", "По этому адресу ничего нет. Если вы перешли по ссылке на своё обращение, "
+                                     "проверьте, что она скопирована целиком."),
+        405: ("Это действие здесь недоступно", "Этот адрес не принимает такой запрос."),
+        409: ("Уже изменено", "Кто-то изменил это раньше вас. Обновите страницу и попробуйте ещё раз."),
+        413: ("Слишком много данных", "Отправлено слишком много. Сократите текст и попробуйте ещё раз."),
+        500: ("У нас что-то сломалось", "Мы записали ошибку и разберёмся. Попробуйте ещё раз через несколько минут."),
+        503: ("Сервис ещё не готов", "Он готовится или обновляется. Попробуйте ещё раз через несколько минут."),
+    },
+}
+
+
+def printable(text) -> str:
+    """`text` as it can always be encoded: a lone surrogate becomes its escape, `\\ud800`."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def visitor_language() -> str:
+    try:
+        return request.accept_languages.best_match(LANGUAGES) or "en"
+    except Exception:  # noqa: BLE001 (the error page must not fail on a header)
+        return "en"
+
 
 def error_response(status: int, code: str, message: str):
-    response = jsonify({"error": {"status": status, "code": code, "message": message}})
+    response = jsonify({"error": {"status": status, "code": code, "message": printable(message)}})
     response.status_code = status
     return response
+
+
+def error_page(status: int, detail: str | None = None):
+    """The HTML error page; `detail` (English, from the product) is shown to English visitors only."""
+    lang = visitor_language()
+    texts = PAGES[lang]
+    title, text = texts.get(status) or texts[500 if status >= 500 else 400]
+    try:
+        html = render_template("errors/error.html", lang=lang, status=status, title=title, text=text,
+                               brand=texts["brand"], home=texts["home"], detail_label=texts["detail"],
+                               detail=printable(detail) if detail and lang == "en" else None)
+    except Exception:  # noqa: BLE001 (a broken template must not turn an error into a crash)
+        html = None
+    if html is None:
+        return Response(f"{status} {title}\n", status=status, mimetype="text/plain")
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
 
 
 def register(app):
     @app.errorhandler(KBError)
     def kb_error(exc: KBError):
-        return error_response(exc.status, exc.code, exc.message)
+        if _is_api():
+            return error_response(exc.status, exc.code, exc.message)
+        return error_page(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if not request.path.startswith("/api/") and exc.code == 404:
-            return exc  # pages keep the ordinary not-found page
-        code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        status = exc.code or 500
+        if _is_api():
+            code = (exc.name or "error").lower().replace(" ", "_")
+            response = error_response(status, code, exc.description or exc.name)
+        else:
+            response = error_page(status)
+        for name, value in exc.get_headers():  # Allow on a 405, Retry-After, ...
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         app.logger.exception("unhandled error")
-        return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+        if _is_api():
+            return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+        return error_page(500)

@@ -1,27 +1,41 @@
 """JSON API for tickets: a question with no answer becomes a request the customer can follow."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+import re
+
+from flask import Blueprint, jsonify, url_for
 
 from kb.desk.desk import Desk
 from kb.desk.shapes import jsonable
-from kb.errors import InvalidInput
+from kb.errors import InvalidInput, NotFound
+from webapp.json_input import RATING, TEXT, json_object
 from webapp.services import services
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1/tickets")
 
-FIELDS = {"question", "search_query", "channel", "language", "name", "email", "phone", "details"}
+FIELDS = {name: TEXT for name in ("question", "search_query", "channel", "language", "name", "email", "phone",
+                                  "details")}
+
+# Tokens are secrets.token_urlsafe: anything else (a NUL, a lone surrogate, a slash) is no ticket,
+# and is answered without asking the database.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+JOINED_MESSAGE = ("added to your open request with the same question; "
+                  "follow it with the link you got when you first asked")
 
 
 def desk() -> Desk:
     return services().desk
 
 
-def _json_object() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("send a JSON object with Content-Type: application/json")
-    return data
+def check_token(endpoint, values) -> None:
+    """A `url_value_preprocessor`: a token that cannot be one is a 404 before any view runs."""
+    token = (values or {}).get("token")
+    if token is not None and not _TOKEN.fullmatch(token):
+        raise NotFound("no request with this link: check that it was copied whole")
+
+
+bp.url_value_preprocessor(check_token)
 
 
 def _links(token: str) -> dict:
@@ -31,17 +45,13 @@ def _links(token: str) -> dict:
 
 @bp.post("")
 def create():
-    data = _json_object()
-    unknown = sorted(set(data) - FIELDS)
-    if unknown:
-        raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS))}")
-    ticket = desk().create_ticket(data.get("question"), channel=data.get("channel") or "web",
-                                  **{k: data.get(k) for k in FIELDS - {"question", "channel"}})
+    data = json_object(FIELDS)
+    channel = data.pop("channel", None)
+    ticket = desk().create_ticket(data.pop("question", None), channel="web" if channel is None else channel, **data)
     if ticket["joined"]:
-        # Anyone who knows a customer's e-mail could ask something similar; the link to the open
-        # request (and the details in it) goes only to whoever opened it.
-        return jsonify({"number": ticket["number"], "status": ticket["status"], "joined": True,
-                        "message": "added to your open request; follow it with the link you got when you first asked"})
+        # Anyone who knows a customer's e-mail could ask something similar: the answer says nothing
+        # about the open request (no number, status or link); those go only to whoever opened it.
+        return jsonify({"joined": True, "message": JOINED_MESSAGE}), 202
     body = {"number": ticket["number"], "token": ticket["token"], "status": ticket["status"],
             "joined": False, **_links(ticket["token"])}
     return jsonify(body), 201
@@ -54,9 +64,12 @@ def status(token):
 
 @bp.post("/<token>/details")
 def add_details(token):
-    return jsonify(jsonable(desk().add_details(token, _json_object().get("text"))))
+    return jsonify(jsonable(desk().add_details(token, json_object({"text": TEXT}).get("text"))))
 
 
 @bp.post("/<token>/rating")
 def rate(token):
-    return jsonify(jsonable(desk().rate(token, _json_object().get("rating"))))
+    data = json_object({"rating": RATING})
+    if "rating" not in data:
+        raise InvalidInput("send the rating: {\"rating\": 1..5}")
+    return jsonify(jsonable(desk().rate(token, data["rating"])))
