@@ -159,3 +159,10 @@ def test_every_page_is_built_on_the_one_base_template(client, app):
         assert "<style>" not in html and "//cdn" not in html and "https://" not in html, path
     css = client.get("/static/site.css")
     assert css.status_code == 200 and "system-ui" in css.get_data(as_text=True)
+
+
+def test_the_products_message_is_shown_to_english_visitors_on_a_4xx_only(client):
+    assert "no such thing" in client.get("/test-kb/missing", headers=EN).get_data(as_text=True)
+    assert "no such thing" not in client.get("/test-kb/missing", headers=RU).get_data(as_text=True)
+    for headers in (EN, RU):  # a 5xx's message may name the server's folders
+        assert "kb index" not in client.get("/test-kb/index", headers=headers).get_data(as_text=True)

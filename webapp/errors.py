@@ -67,14 +67,15 @@ def error_response(status: int, code: str, message: str):
 
 
 def error_page(status: int, detail: str | None = None):
-    """The HTML error page; `detail` (English, from the product) is shown to English visitors only."""
+    """The HTML error page. `detail`, the product's own message, is English and says what to fix: it is
+    shown to English visitors and on a 4xx only (a 5xx's message may name the server's folders)."""
     lang = visitor_language()
     texts = PAGES[lang]
     title, text = texts.get(status) or texts[500 if status >= 500 else 400]
     try:
         html = render_template("errors/error.html", lang=lang, status=status, title=title, text=text,
                                brand=texts["brand"], home=texts["home"], detail_label=texts["detail"],
-                               detail=printable(detail) if detail and lang == "en" else None)
+                               detail=printable(detail) if detail and lang == "en" and status < 500 else None)
     except Exception:  # noqa: BLE001 (a broken template must not turn an error into a crash)
         html = None
     if html is None:
