@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from kb.db import Database
 from kb.desk.tables import ROLES, TIERS, Operator
 from kb.errors import Conflict, InvalidInput, NotFound
+from kb.text import unprintable
 
 MIN_PASSWORD = 8
 
@@ -17,8 +18,12 @@ def add_operator(db: Database, login: str, name: str, password: str, *, tier: in
                  role: str | None = None, seniority: int = 0, active: bool = True,
                  now: datetime | None = None) -> dict:
     """Create an operator. The very first one is an admin unless a role is given."""
+    problems = [f"{label} {problem}" for label, value in (("the login", login), ("the name", name),
+                                                          ("the password", password))
+                if (problem := _typed_problem(value, 200 if label == "the name" else 1000))]
+    if problems:
+        raise InvalidInput("; ".join(problems))
     login = (login or "").strip().lower()
-    problems = []
     if not login or len(login) > 80 or not login.replace(".", "").replace("-", "").replace("_", "").isalnum():
         problems.append("the login must be 1-80 letters, digits, '.', '-' or '_'")
     if not (name or "").strip():
@@ -55,6 +60,9 @@ def list_operators(db: Database) -> list[dict]:
 
 def authenticate(db: Database, login: str, password: str) -> dict | None:
     """The operator, when the login and password match an active one; None otherwise."""
+    if _typed_problem(login, 80) or _typed_problem(password, 1000):
+        return None  # nothing such is stored: no need to ask the database
+
     def work(session):
         operator = session.scalar(select(Operator).where(Operator.login == (login or "").strip().lower()))
         if operator and operator.active and check_password_hash(operator.password_hash, password or ""):
@@ -65,10 +73,25 @@ def authenticate(db: Database, login: str, password: str) -> dict | None:
 
 
 def find_operator(session, login: str) -> Operator:
+    problem = _typed_problem(login, 80)
+    if problem:
+        raise InvalidInput(f"the login {problem}")
     operator = session.scalar(select(Operator).where(Operator.login == (login or "").strip().lower()))
     if operator is None:
         raise NotFound(f"no operator with the login {login!r}")
     return operator
+
+
+def _typed_problem(value, limit: int) -> str | None:
+    """What is wrong with a login, name or password as typed (None for nothing or no value)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return "must be text"
+    if len(value) > limit:
+        return f"is longer than {limit} characters"
+    found = unprintable(value)
+    return f"contains a control character ({found})" if found else None
 
 
 def operator_dict(operator: Operator) -> dict:

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from kb.desk.operators import find_operator
-from kb.desk.records import as_utc, ticket_by_number, ticket_by_token
+from kb.desk.records import as_utc, checked_token, ticket_by_number, ticket_by_token
 from kb.desk.shapes import summary
-from kb.desk.tables import UNSOLVED, Operator, Ticket
+from kb.desk.tables import STATUSES, TIERS, UNSOLVED, Operator, Ticket
 from kb.desk.workhours import add_working_time
+from kb.errors import InvalidInput
 
 DEFAULT_HANDLING_HOURS = 0.5  # until there is history to measure
 
@@ -21,6 +22,7 @@ class Queue:
 
     def status(self, token: str, now: datetime | None = None) -> dict:
         """What the customer's status page shows."""
+        token = checked_token(token)  # a malformed link is not looked up at all
         return self.db.run(lambda s: self._status(s, ticket_by_token(s, token), as_utc(now)))
 
     def _status(self, session, ticket: Ticket, now: datetime) -> dict:
@@ -54,6 +56,11 @@ class Queue:
 
     def list_tickets(self, *, status: str | None = None, tier: int | None = None, owner: str | None = None,
                      limit: int = 100) -> list[dict]:
+        if status and status not in STATUSES:
+            raise InvalidInput(f"the status must be one of {', '.join(STATUSES)}")
+        if tier and tier not in TIERS:
+            raise InvalidInput(f"the tier must be one of {', '.join(map(str, TIERS))}")
+
         def work(session):
             query = select(Ticket).order_by(Ticket.number).limit(limit)
             query = query.where(Ticket.status == status) if status else query.where(Ticket.status.in_(UNSOLVED))

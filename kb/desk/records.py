@@ -1,6 +1,7 @@
 """What every part of the desk needs: the clock, looking tickets and operators up, the history."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -8,9 +9,14 @@ from sqlalchemy import select
 from kb.desk.operators import find_operator
 from kb.desk.tables import Operator, Ticket, TicketEvent
 from kb.errors import InvalidInput, NotAllowed, NotFound
+from kb.text import unprintable
 
 MAX_QUESTION = 2000
 MAX_TEXT = 5000
+MAX_ARTICLE_ID = 200  # the column's width
+MAX_TOKEN = 64  # tokens are secrets.token_urlsafe(24): 32 characters of [A-Za-z0-9_-]
+MAX_NUMBER = 2**31 - 1  # ticket numbers are 32-bit integers in the database
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")  # one character class: linear, nothing to backtrack
 
 
 def utcnow() -> datetime:
@@ -24,13 +30,53 @@ def as_utc(now: datetime | None) -> datetime:
 
 
 
+def text_problem(value, label: str, limit: int) -> str | None:
+    """What is wrong with one piece of typed text (None for nothing, or for no text at all).
+
+    The length is checked first, so nothing slower than a length ever runs on a huge input;
+    then control characters (tab and line breaks are fine) and lone surrogates, which no person
+    types and PostgreSQL refuses."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return f"{label} must be text"
+    if len(value) > limit and len(value.strip()) > limit:
+        return f"{label} is longer than {limit} characters"
+    found = unprintable(value)
+    if found:
+        return f"{label} contains a control character ({found})"
+    return None
+
+
+def checked_text(value, label: str, limit: int) -> str:
+    """Optional text, stripped; InvalidInput when it is not acceptable."""
+    problem = text_problem(value, label, limit)
+    if problem:
+        raise InvalidInput(problem)
+    return (value or "").strip()
+
+
 def required_text(text, label: str, limit: int) -> str:
-    text = text.strip() if isinstance(text, str) else ""
+    text = checked_text(text if isinstance(text, str) else None, label, limit)
     if not text:
         raise InvalidInput(f"{label} is required")
-    if len(text) > limit:
-        raise InvalidInput(f"{label} is longer than {limit} characters")
     return text
+
+
+def checked_token(token) -> str:
+    """A token of the shape we hand out, or NotFound before the database is asked anything."""
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN or not _TOKEN.fullmatch(token):
+        raise NotFound("no request with this link: check the address you were given")
+    return token
+
+
+def checked_number(number) -> int:
+    """A ticket number: a whole number (or its digits) in the database's range; else NotFound."""
+    if isinstance(number, str) and 0 < len(number) <= 10 and number.isascii() and number.isdigit():
+        number = int(number)
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= MAX_NUMBER:
+        raise NotFound(f"no ticket #{str(number)[:20]}")
+    return number
 
 
 
@@ -43,14 +89,15 @@ def record_event(session, ticket: Ticket, kind: str, now: datetime, *, actor: st
 
 
 def ticket_by_number(session, number) -> Ticket:
-    ticket = session.scalar(select(Ticket).where(Ticket.number == int(number)))
+    number = checked_number(number)
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
     if ticket is None:
         raise NotFound(f"no ticket #{number}")
     return ticket
 
 
 def ticket_by_token(session, token) -> Ticket:
-    ticket = session.scalar(select(Ticket).where(Ticket.token == str(token))) if token else None
+    ticket = session.scalar(select(Ticket).where(Ticket.token == checked_token(token)))
     if ticket is None:
         raise NotFound("no request with this link: check the address you were given")
     return ticket

@@ -6,9 +6,11 @@ from datetime import datetime
 from sqlalchemy import update
 
 from kb.desk.records import (
+    MAX_ARTICLE_ID,
     MAX_TEXT,
     acting_operator,
     as_utc,
+    checked_text,
     record_event,
     required_text,
     ticket_by_number,
@@ -73,12 +75,10 @@ class Workflow:
 
     def solve(self, number: int, login: str, *, answer: str | None = None, article_id: str | None = None,
               now: datetime | None = None) -> dict:
-        answer = (answer or "").strip() or None
-        article_id = (article_id or "").strip() or None
+        answer = checked_text(answer, "the answer", MAX_TEXT) or None
+        article_id = checked_text(article_id, "the article id", MAX_ARTICLE_ID) or None
         if not answer and not article_id:
             raise InvalidInput("a solution needs an answer text, a linked article, or both")
-        if answer and len(answer) > MAX_TEXT:
-            raise InvalidInput(f"the answer is longer than {MAX_TEXT} characters")
         return self._run(self._solve, number, login, answer, article_id, as_utc(now))
 
     def _solve(self, session, number, login, answer, article_id, now):
