@@ -22,13 +22,13 @@ PAGES = {
         "detail": "Details",
         400: ("The request could not be understood", "Something in what was sent is wrong. Check it and try again."),
         403: ("Not allowed", "You do not have access to this page."),
-        404: ("Page not found", "There is no page at this address. If you followed a link to your request, "
-                                "check that it was copied whole."),
+        404: ("Page not found", ("There is no page at this address. If you followed a link to your request, "
+                                 "check that it was copied whole.")),
         405: ("This action is not available here", "This address does not accept this kind of request."),
         409: ("This has already changed", "Someone changed this first. Reload the page and try again."),
         413: ("Too much data", "What was sent is too large. Send less text and try again."),
-        500: ("Something went wrong on our side", "We have logged the error and will look into it. "
-                                                  "Please try again in a few minutes."),
+        500: ("Something went wrong on our side", ("We have logged the error and will look into it. "
+                                                   "Please try again in a few minutes.")),
         503: ("The service is not ready yet", "It is being prepared or updated. Please try again in a few minutes."),
     },
     "ru": {
@@ -37,8 +37,8 @@ PAGES = {
         "detail": "Подробности",
         400: ("Запрос не удалось разобрать", "В отправленных данных есть ошибка. Проверьте их и попробуйте ещё раз."),
         403: ("Нет доступа", "У вас нет доступа к этой странице."),
-        404: ("Страница не найдена", "По этому адресу ничего нет. Если вы перешли по ссылке на своё обращение, "
-                                     "проверьте, что она скопирована целиком."),
+        404: ("Страница не найдена", ("По этому адресу ничего нет. Если вы перешли по ссылке на своё обращение, "
+                                      "проверьте, что она скопирована целиком.")),
         405: ("Это действие здесь недоступно", "Этот адрес не принимает такой запрос."),
         409: ("Уже изменено", "Кто-то изменил это раньше вас. Обновите страницу и попробуйте ещё раз."),
         413: ("Слишком много данных", "Отправлено слишком много. Сократите текст и попробуйте ещё раз."),
