@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy.orm.exc import StaleDataError
 
 from kb.db import Database
+from kb.desk.duplicates import VectorCache
 from kb.desk.intake import Intake
 from kb.desk.queue import Queue
 from kb.desk.routing import Routing
@@ -30,6 +31,8 @@ class Desk(Intake, Workflow, Routing, Queue):
         self.schedule = parse_schedule(self.rules.working_hours, self.rules.timezone)
         # texts -> unit vectors, for the duplicate check; without one, only the exact text joins
         self._embed = embed
+        # Open questions are compared again with every new question of their customer: embed each once.
+        self._vectors = VectorCache(self.embed, size=4096)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if self._embed is None:

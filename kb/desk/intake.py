@@ -8,29 +8,35 @@ import secrets
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import or_, select, update
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from kb.desk.duplicates import meaning_text, numbers_agree, same_text
 from kb.desk.records import (
     MAX_QUESTION,
     MAX_TEXT,
     as_utc,
+    checked_token,
     record_event,
     required_text,
+    text_problem,
     ticket_by_token,
 )
 from kb.desk.shapes import summary
-from kb.desk.tables import CHANNELS, UNSOLVED, Counter, Customer, Ticket
+from kb.desk.tables import CHANNELS, UNSOLVED, Counter, Customer, Ticket, TicketEvent
 from kb.errors import Conflict, InvalidInput
 
 log = logging.getLogger(__name__)
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _same_text(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower().replace("ё", "е")))
-
+# What someone who only knows a customer's e-mail address or phone number can add to their open
+# ticket by asking again; past either cap the question becomes a ticket of its own.
+MAX_JOINS = 3
+MAX_JOINED_DETAILS = 20_000
+# The duplicate check compares with no more than this many of the contact's latest open tickets.
+MAX_CANDIDATES = 20
+_JOINED_NOTE = "asked again: "
+_RATINGS = ("1", "2", "3", "4", "5")
 
 
 class Intake:
@@ -39,45 +45,81 @@ class Intake:
     def create_ticket(self, question: str, *, channel: str = "web", language: str | None = None,
                       name: str = "", email: str | None = None, phone: str | None = None,
                       search_query: str | None = None, details: str = "", now: datetime | None = None) -> dict:
-        """Register a question. The same customer asking it again within the window joins the open one."""
+        """Register a question. The same customer asking it again within the window joins the open one.
+
+        On a join the answer is that ticket's summary with `joined: True`; its number, status and
+        token are for operators (the `kb` command). Whoever sent the question has only shown that
+        they know an e-mail address or phone number, so the API must answer a join with nothing
+        but `{joined, message}`.
+        """
         now = as_utc(now)
         request = _validate_request(question, channel, language, name, email, phone, search_query, details)
-        duplicate = self._find_duplicate(request, now)
-        if duplicate is not None:
-            joined = self._run(self._join, duplicate, request, now)
-            if joined is not None:
-                return joined
-        return self._run(self._create, request, now)
+        # The model runs before the transaction, so the customer's lock is held only for the database work.
+        request["vector"] = self._question_vector(request, now)
+        return self._run(self._create_or_join, request, now)
 
-    def _find_duplicate(self, request: dict, now: datetime) -> int | None:
-        since = now - timedelta(hours=self.rules.duplicate_window_hours)
-        candidates = self.db.run(_open_questions_of, request["email"], request["phone"], since)
-        if not candidates:
+    def _question_vector(self, request: dict, now: datetime) -> np.ndarray | None:
+        text = meaning_text(request["question"])
+        if self._embed is None or not text:
             return None
-        wanted = _same_text(request["question"])
-        for ticket_id, question in candidates:
-            if _same_text(question) == wanted:  # the fast path: no model needed
-                return ticket_id
+        since = now - timedelta(hours=self.rules.duplicate_window_hours)
         try:
-            vectors = self.embed([request["question"]] + [q for _, q in candidates])
+            # The open questions are embedded with the new one (once each: the desk caches them by text).
+            candidates = self.db.run(_open_questions_of, request["email"], request["phone"], since)
+            return self._vectors.vectors([text] + [meaning_text(q) for _, q in candidates])[0]
         except Exception:  # a broken model must not stop a question from being registered
             log.exception("duplicate check by meaning failed; comparing exact text only")
             return None
-        similarity = vectors[1:] @ vectors[0]
-        best = int(np.argmax(similarity))
-        return candidates[best][0] if similarity[best] >= self.rules.duplicate_threshold else None
+
+    def _create_or_join(self, session, request: dict, now: datetime) -> dict:
+        # One transaction, serialised per customer: of two identical questions sent at the same
+        # moment the second sees the first's ticket. PostgreSQL: the customer's row is locked;
+        # SQLite: every transaction here begins IMMEDIATE and so holds the one write lock.
+        customer = _customer(session, request, now)
+        session.execute(select(Customer.id).where(_contact(request)).order_by(Customer.id).with_for_update())
+        since = now - timedelta(hours=self.rules.duplicate_window_hours)
+        candidates = _open_questions_of(session, request["email"], request["phone"], since)
+        for ticket_id in self._duplicates(request, candidates):
+            joined = self._join(session, ticket_id, request, now)
+            if joined is not None:
+                return joined
+        return self._create(session, customer, request, now)
+
+    def _duplicates(self, request: dict, candidates: list[tuple[int, str]]) -> list[int]:
+        """The candidates asking the same question, best first."""
+        wanted = same_text(request["question"])
+        exact = [ticket_id for ticket_id, question in candidates if same_text(question) == wanted]
+        vector = request["vector"]
+        if vector is None:
+            return exact
+        others = [(ticket_id, question) for ticket_id, question in candidates
+                  if ticket_id not in exact and numbers_agree(request["question"], question)
+                  and meaning_text(question)]
+        if not others:
+            return exact
+        try:
+            vectors = self._vectors.vectors([meaning_text(q) for _, q in others])
+        except Exception:
+            log.exception("duplicate check by meaning failed; comparing exact text only")
+            return exact
+        scored = sorted(((float(v @ vector), ticket_id) for v, (ticket_id, _) in zip(vectors, others)), reverse=True)
+        return exact + [ticket_id for score, ticket_id in scored if score >= self.rules.duplicate_threshold]
 
     def _join(self, session, ticket_id: int, request: dict, now: datetime) -> dict | None:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None or ticket.status not in UNSOLVED:
             return None  # solved meanwhile: the question becomes a new ticket
         text = request["question"] + (f"\n{request['details']}" if request["details"] else "")
+        joins = session.scalar(select(func.count(TicketEvent.id)).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "commented", TicketEvent.actor == "customer",
+            TicketEvent.note.startswith(_JOINED_NOTE, autoescape=True)))
+        if joins >= MAX_JOINS or len(ticket.details or "") + 2 + len(text) > MAX_JOINED_DETAILS:
+            return None  # enough added without the ticket's link: a ticket of its own
         _append_details(ticket, text)
-        record_event(session, ticket, "commented", now, actor="customer", note=f"asked again: {text}")
+        record_event(session, ticket, "commented", now, actor="customer", note=_JOINED_NOTE + text)
         return dict(summary(ticket), token=ticket.token, joined=True)
 
-    def _create(self, session, request: dict, now: datetime) -> dict:
-        customer = _customer(session, request, now)
+    def _create(self, session, customer: Customer, request: dict, now: datetime) -> dict:
         number = session.execute(update(Counter.__table__).where(Counter.name == "ticket_number")
                                  .values(value=Counter.value + 1).returning(Counter.value)).scalar_one()
         ticket = Ticket(number=number, token=secrets.token_urlsafe(24), customer=customer,
@@ -94,6 +136,7 @@ class Intake:
 
     def add_details(self, token: str, text: str, now: datetime | None = None) -> dict:
         """The customer adds to their question; a solved ticket opens again for its owner."""
+        token = checked_token(token)
         text = required_text(text, "the text", MAX_TEXT)
         return self._run(self._add_details, token, text, as_utc(now))
 
@@ -114,10 +157,12 @@ class Intake:
 
     def rate(self, token: str, rating, now: datetime | None = None) -> dict:
         """The customer rates the answer (1-5); that closes the ticket."""
-        try:
+        token = checked_token(token)
+        # A whole number, or one digit as an HTML form sends it; never a float, bool or other text.
+        if isinstance(rating, str) and rating in _RATINGS:
             rating = int(rating)
-        except (TypeError, ValueError):
-            raise InvalidInput("the rating must be a whole number from 1 to 5") from None
+        if isinstance(rating, bool) or not isinstance(rating, int):
+            raise InvalidInput("the rating must be a whole number from 1 to 5")
         if not 1 <= rating <= 5:
             raise InvalidInput("the rating must be from 1 to 5")
         return self._run(self._rate, token, rating, as_utc(now))
@@ -134,35 +179,37 @@ class Intake:
 
 
 def _validate_request(question, channel, language, name, email, phone, search_query, details) -> dict:
+    """Every problem at once, in one InvalidInput. Lengths first: nothing else runs on a huge input."""
     from kb.text import guess_language
 
-    texts = {"the question": question, "the name": name, "the e-mail address": email, "the phone number": phone,
-             "the search query": search_query, "the details": details, "the channel": channel,
-             "the language": language}
-    wrong = [label for label, value in texts.items() if value is not None and not isinstance(value, str)]
-    if wrong:
-        raise InvalidInput(f"{', '.join(wrong)} must be text")
-    problems = []
-    question = (question or "").strip()
-    if not question:
-        problems.append("the question is empty")
-    if channel not in CHANNELS:
+    texts = {"question": ("the question", question, MAX_QUESTION), "name": ("the name", name, 200),
+             "email": ("the e-mail address", email, 320), "phone": ("the phone number", phone, 64),
+             "search_query": ("the search query", search_query, MAX_QUESTION),
+             "details": ("the details", details, MAX_TEXT)}
+    problems, bad = [], set()
+    for key, (label, value, limit) in texts.items():
+        problem = text_problem(value, label, limit)
+        if problem:
+            problems.append(problem)
+            bad.add(key)
+    if not isinstance(channel, str) or channel not in CHANNELS:
         problems.append(f"the channel must be one of {', '.join(CHANNELS)}")
-    if language not in (None, "", "ru", "en"):
+    if language is not None and (not isinstance(language, str) or language not in ("", "ru", "en")):
         problems.append("the language must be ru or en")
-    email = (email or "").strip().lower() or None
-    if email and not _EMAIL.match(email):
-        problems.append(f"{email[:100]!r} does not look like an e-mail address")
-    phone = re.sub(r"[^\d+]", "", phone or "") or None
+    question = "" if "question" in bad else (question or "").strip()
+    if not question and "question" not in bad:
+        problems.append("the question is empty")
+    email = None if "email" in bad else (email or "").strip().lower() or None
+    if email:
+        try:
+            validate_email(email, check_deliverability=False)  # a parser, not a backtracking pattern
+        except EmailNotValidError:
+            problems.append(f"{email[:100]!r} does not look like an e-mail address")
+    phone = None if "phone" in bad else re.sub(r"[^0-9+]", "", phone or "") or None
     if phone and not 5 <= len(phone.lstrip("+")) <= 20:
         problems.append("the phone number must have 5 to 20 digits")
-    if not email and not phone:
+    if not email and not phone and not {"email", "phone"} & bad:
         problems.append("give an e-mail address or a phone number, so we can answer")
-    for label, value, limit in (("the question", question, MAX_QUESTION), ("the name", name, 200),
-                                ("the search query", search_query, MAX_QUESTION), ("the details", details, MAX_TEXT),
-                                ("the e-mail address", email, 320)):
-        if value and len(value) > limit:
-            problems.append(f"{label} is longer than {limit} characters")
     if problems:
         raise InvalidInput("; ".join(problems))
     return {"question": question, "channel": channel, "language": language or guess_language(question),
@@ -170,13 +217,17 @@ def _validate_request(question, channel, language, name, email, phone, search_qu
             "search_query": (search_query or "").strip() or None, "details": (details or "").strip()}
 
 
+def _contact(request: dict):
+    return or_(*[c for c in (request["email"] and Customer.email == request["email"],
+                             request["phone"] and Customer.phone == request["phone"]) if c is not None])
+
 
 def _open_questions_of(session, email, phone, since) -> list[tuple[int, str]]:
-    contacts = [c for c in (email and Customer.email == email, phone and Customer.phone == phone) if c is not None]
+    """The contact's latest open questions within the window (at most MAX_CANDIDATES)."""
     rows = session.execute(
         select(Ticket.id, Ticket.question).join(Customer)
-        .where(or_(*contacts), Ticket.status.in_(UNSOLVED), Ticket.created_at >= since)
-        .order_by(Ticket.id.desc())).all()
+        .where(_contact({"email": email, "phone": phone}), Ticket.status.in_(UNSOLVED), Ticket.created_at >= since)
+        .order_by(Ticket.id.desc()).limit(MAX_CANDIDATES)).all()
     return [(ticket_id, question) for ticket_id, question in rows]
 
 
