@@ -26,7 +26,7 @@ def _ask_at_once(url, barrier, results, question, email):
         barrier.wait(timeout=30)
         ticket = desk.create_ticket(question, email=email)
         results.put((os.getpid(), ticket["number"], ticket["joined"]))
-    except Exception as exc:  # reported to the test, which fails with it
+    except Exception as exc:  # noqa: BLE001 - reported to the test, which fails with it
         results.put((os.getpid(), None, repr(exc)))
 
 
