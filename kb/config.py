@@ -123,8 +123,10 @@ class Settings(BaseSettings):
     working_hours: str = _env("KB_WORKING_HOURS", "operators' hours, for the expected answer time; "
                               "`always` for 24/7; several with `;`", "mon-fri 09:00-18:00")
     timezone: str = _env("KB_TIMEZONE", "the time zone of the working hours, e.g. Europe/Moscow", "UTC")
-    duplicate_threshold: float = _env("KB_DUPLICATE_THRESHOLD", "e5 cosine from which a customer's new question "
-                                      "joins their open ticket", 0.89, ge=0.0, le=1.0)
+    duplicate_threshold: float = _env("KB_DUPLICATE_THRESHOLD", "e5 cosine (of the two questions with their "
+                                      "numbers taken out; numbers in both must match) from which a customer's new "
+                                      "question joins their open ticket (measured: kb/desk/duplicates.py)",
+                                      0.93, ge=0.0, le=1.0)
     duplicate_window: Annotated[float, NoDecode] = _env("KB_DUPLICATE_WINDOW", "how far back the duplicate check "
                                                         "looks (m, h, d)", "24h")
     duplicate_embedder: str = _env("KB_DUPLICATE_EMBEDDER", "the encoder of the duplicate check", "e5")

@@ -2,7 +2,7 @@ import pytest
 
 
 def test_search_returns_ranked_results(client):
-    response = client.get("/api/v1/search", query_string={"q": "подскажите, на каком этапе сейчас моя покупка", "limit": 3})
+    response = client.get("/api/v1/search", query_string={"q": "как узнать, где сейчас едет мой заказ", "limit": 3})
     assert response.status_code == 200
     data = response.get_json()
     assert data["results"][0]["id"] == "track-order" and len(data["results"]) == 3
