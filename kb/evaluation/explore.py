@@ -120,8 +120,8 @@ class Explorer:
         out = []
         for g in self.groups:
             names = self.sets[g.set_name]
-            weights, bias = models[g.set_name]
-            logits = classifier.features(g.questions, names) @ weights + bias
+            coef, bias = models[g.set_name]
+            logits = classifier.features(g.questions, names) @ coef + bias
             use = g.uses_ngrams if ngrams is None else ngrams
             shift = fusion.cross_language_shift(names)
             with mock.patch.dict(ENCODER_WEIGHTS, weights or {}):
