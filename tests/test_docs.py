@@ -16,3 +16,19 @@ def test_every_api_route_is_documented(app):
         if rule.rule.startswith("/api/"):
             documented = rule.rule.replace("<path:article_id>", "<id>")
             assert documented in README, f"{rule.rule} is not in the README"
+
+
+def test_every_setting_is_documented():
+    from kb.config import DeclaredSettings
+
+    for name, _value, help_text in DeclaredSettings().effective():
+        assert f"| `{name}` |" in README, f"{name} is not in the README's Configuration table"
+        assert help_text, f"{name} has no help"
+
+
+def test_the_layout_section_names_every_module():
+    layout = README.split("## Layout", 1)[1]
+    for path in sorted((ROOT / "kb").rglob("*.py")) + sorted((ROOT / "webapp").glob("*.py")):
+        if path.name.startswith("__") or "migrations" in path.parts:
+            continue
+        assert path.name in layout, f"{path.relative_to(ROOT)} is not in the README's Layout section"

@@ -115,3 +115,17 @@ Yes: to Almaty and Astana in 5-7 days.
     assert after["results"][0]["id"] == "en-kazakhstan"
     health = client.get("/api/v1/health").get_json()
     assert health["articles"] == 6
+
+
+@pytest.mark.parametrize("question", [
+    "отправил покупку обратно, через сколько получу свои деньги",  # its English translation scores higher
+    "can I change the address",
+    "как узнать, где сейчас едет мой заказ",
+])
+def test_every_result_shows_its_own_confidence_and_the_first_decides_no_match(searcher, question):
+    response = searcher.search(question, limit=5)
+    _lang, _scores, calibrated, _rows = searcher.score(question)
+    for result in response.results:
+        assert result.confidence == round(float(calibrated[searcher.build.number[result.id]]), 6), result.id
+    assert response.confidence == response.results[0].confidence
+    assert response.no_match == (response.confidence < 0.5)

@@ -131,10 +131,23 @@ class Searcher:
             raise QueryError(f"unknown language {lang!r}: use ru or en")
         if not isinstance(limit, int) or not 1 <= limit <= 50:
             raise QueryError("limit must be a whole number from 1 to 50")
+        query_lang, scores, calibrated, phrase_rows = self.score(query)
+        build = self.build
+        allowed = np.ones(len(build.articles), bool) if not lang else build.article_langs == lang
+        order = [i for i in np.argsort(-scores.rank, kind="stable") if allowed[i]][:limit]
+        results = [self._result(i, scores.rank[i], float(calibrated[i]), query, phrase_rows) for i in order]
+        # The answer is the first result: "no match" and the confidence shown are that article's own.
+        top_confidence = results[0].confidence if results else 0.0
+        return SearchResponse(query=query, lang=query_lang, no_match=top_confidence < 0.5,
+                              confidence=top_confidence, results=results,
+                              took_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    def score(self, query: str):
+        """For a clean question: its language, the `scoring.Scores` of every article, each article's
+        calibrated confidence, and the best phrasing row of each article per encoder."""
         build = self.build
         query_lang = guess_language(query)
         vectors = self.embed_query(query, fusion.query_encoders(build.encoders, query_lang))
-
         per_encoder, phrase_rows = {}, {}
         for name, vector in vectors.items():
             by_phrase, phrase_rows[name] = self._per_article(name, "phrasings", vector)
@@ -156,17 +169,7 @@ class Searcher:
         same, across = build.calibration[set_name]
         calibrated = np.where(build.article_langs == query_lang, calibration.confidence(scores.evidence, *same),
                               calibration.confidence(scores.evidence, *across))
-
-        allowed = np.ones(len(build.articles), bool) if not lang else build.article_langs == lang
-        order = [i for i in np.argsort(-scores.rank, kind="stable") if allowed[i]][:limit]
-        results = [self._result(i, scores.rank[i], float(calibrated[i]), query, phrase_rows) for i in order]
-        top_confidence = 0.0
-        if results:
-            top_confidence = round(float(calibrated[allowed].max()), 6)
-            results[0].confidence = max(results[0].confidence, top_confidence)
-        return SearchResponse(query=query, lang=query_lang, no_match=top_confidence < 0.5,
-                              confidence=top_confidence, results=results,
-                              took_ms=round((time.perf_counter() - started) * 1000, 2))
+        return query_lang, scores, calibrated, phrase_rows
 
     def _result(self, i, score, confidence, query, phrase_rows) -> Result:
         article = self.articles[i]
