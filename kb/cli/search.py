@@ -5,8 +5,8 @@ import json
 
 import click
 
-from kb.cli.common import fail, services_of
-from kb.errors import KBError
+from kb.cli.common import fail, services_of, settings_of
+from kb.errors import IndexMissing, KBError
 
 
 @click.command()
@@ -19,6 +19,8 @@ def search(ctx, question, lang, limit, as_json):
     """Search the knowledge base."""
     try:
         response = services_of(ctx).searcher.search(question, lang=lang, limit=limit)
+    except IndexMissing as exc:
+        fail(f"{exc.message} (index folder {settings_of(ctx).index_dir})", 2)
     except KBError as exc:
         fail(exc.message, 2)
     if as_json:

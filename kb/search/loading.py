@@ -23,7 +23,8 @@ class LoadedBuild:
         faiss.omp_set_num_threads(1)  # one question at a time: a third OpenMP pool only adds contention
         current = Path(index_dir) / "current"
         if not BuildFiles(current).manifest.exists():
-            raise IndexMissing(f"no index in {index_dir}: run `kb index` first")
+            # The message reaches visitors through the API: it names no folder of the server.
+            raise IndexMissing("the search index is not built yet: run `kb index` first")
         self.path = current.resolve()
         files = BuildFiles(self.path)
         self.manifest = json.loads(files.manifest.read_text(encoding="utf-8"))
