@@ -176,3 +176,19 @@ def desk(database):
     from kb.desk.rules import TicketRules
 
     return Desk(database, TicketRules(), embed=fake_embed)
+
+
+@pytest.fixture
+def ticket_app(db_url, tmp_path):
+    """The web app over an empty ticket database (SQLite and PostgreSQL) and no search index: an
+    empty folder keeps the models unloaded; the duplicate check uses the stand-in encoder."""
+    from kb.services import Services
+    from webapp import create_app
+
+    settings = make_settings(index_dir=tmp_path / "no-index", database_url=db_url)
+    return create_app(settings, {"TESTING": True}, services=Services(settings, duplicate_embed=fake_embed))
+
+
+@pytest.fixture
+def api(ticket_app):
+    return ticket_app.test_client()

@@ -1,23 +1,7 @@
 """The tickets JSON API and the status page through Flask's test client (SQLite and PostgreSQL)."""
 import pytest
-from conftest import fake_embed, make_settings
 
 from kb.desk.operators import add_operator
-
-
-@pytest.fixture
-def ticket_app(db_url, tmp_path):
-    from kb.services import Services
-    from webapp import create_app
-
-    # No search index is needed for tickets: an empty folder keeps the models unloaded.
-    settings = make_settings(index_dir=tmp_path / "no-index", database_url=db_url)
-    return create_app(settings, {"TESTING": True}, services=Services(settings, duplicate_embed=fake_embed))
-
-
-@pytest.fixture
-def api(ticket_app):
-    return ticket_app.test_client()
 
 
 def create(api, **fields):

@@ -3,23 +3,9 @@ nothing a person could not have typed reaches the desk or the database (SQLite a
 import json
 
 import pytest
-from conftest import fake_embed, make_settings
+from conftest import make_settings
 
 TEXT_FIELDS = ["question", "search_query", "channel", "language", "name", "email", "phone", "details"]
-
-
-@pytest.fixture
-def ticket_app(db_url, tmp_path):
-    from kb.services import Services
-    from webapp import create_app
-
-    settings = make_settings(index_dir=tmp_path / "no-index", database_url=db_url)
-    return create_app(settings, {"TESTING": True}, services=Services(settings, duplicate_embed=fake_embed))
-
-
-@pytest.fixture
-def api(ticket_app):
-    return ticket_app.test_client()
 
 
 @pytest.fixture
