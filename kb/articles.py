@@ -41,6 +41,8 @@ class Article:
     operator_notes: str = ""
     path: str = ""
     extra: dict = field(default_factory=dict)
+    # The id of the article this one translates: one topic in two languages (checked by load_articles).
+    translation_of: str | None = None
 
     @property
     def phrasings(self) -> list[str]:
@@ -141,17 +143,20 @@ def parse_article(text: str, path: str = "<string>", default_id: str | None = No
     if not isinstance(tags, list) or not all(isinstance(t, (str, int)) for t in tags):
         problem(lines.get("tags", 2), "`tags` must be a list of words")
         tags = []
+    translation_of = meta.get("translation_of")
+    if translation_of is not None and not (isinstance(translation_of, str) and ID_PATTERN.match(translation_of)):
+        problem(lines.get("translation_of", 2), "`translation_of` must be the id of the article this one translates")
     public, notes = _split_operator_notes(body)
     if not public:
         problem(body_line, "empty body: write the answer below the front matter")
     if any(p.level == "error" for p in problems):
         return None, problems
-    known = {"id", "title", "lang", "questions", "tags"}
+    known = {"id", "title", "lang", "questions", "tags", "translation_of"}
     article = Article(
         id=str(article_id), title=title.strip(), lang=lang,
         questions=[q.strip() for q in questions], tags=[str(t) for t in tags],
         body=public, operator_notes=notes, path=path,
-        extra={k: v for k, v in meta.items() if k not in known},
+        extra={k: v for k, v in meta.items() if k not in known}, translation_of=translation_of,
     )
     return article, problems
 
@@ -185,18 +190,47 @@ def load_articles(directory) -> tuple[list[Article], list[Problem]]:
             continue
         seen[article.id] = shown
         articles.append(article)
-    return articles, problems
+    return articles, problems + _translation_problems(articles)
+
+
+def _translation_problems(articles: list[Article]) -> list[Problem]:
+    """`translation_of` names an article in another language that is itself an original."""
+    by_id = {a.id: a for a in articles}
+    problems = []
+    for article in articles:
+        target = by_id.get(article.translation_of) if article.translation_of else None
+        if article.translation_of is None:
+            continue
+        level = "error"
+        if target is None:  # the original was removed, say: the translation still answers on its own
+            why = f"translation_of {article.translation_of!r}: there is no article with that id"
+            level = "warning"
+        elif target.lang == article.lang:
+            why = f"translation_of {target.id!r}: that article is in {target.lang} too; a translation is in another language"
+        elif target.translation_of:
+            why = f"translation_of {target.id!r}: that article is a translation itself; name the original, {target.translation_of!r}"
+        else:
+            continue
+        problems.append(Problem(article.path, _key_line(article.path, "translation_of"), why, level))
+    return problems
 
 
 def text_line_of_offset(data: bytes, offset: int) -> int:
     return data[:offset].count(b"\n") + 1
 
 
-def _id_line(text: str) -> int:
+def _id_line(text: str, key: str = "id") -> int:
     for number, line in enumerate(text.splitlines(), start=1):
-        if re.match(r"^id\s*:", line):
+        if re.match(rf"^{key}\s*:", line):
             return number
     return 1
+
+
+def _key_line(path: str, key: str) -> int:
+    try:
+        return _id_line(Path(path).read_text(encoding="utf-8"), key)
+    except OSError:
+        return 1
 
 
 def near_duplicates(articles: list[Article], threshold: float = 0.8) -> list[Problem]:

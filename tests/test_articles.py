@@ -80,3 +80,18 @@ def test_the_english_operator_heading_is_split_from_the_public_answer_too():
     assert not problems
     assert article.operator_notes == "Check the warehouse system."
     assert "warehouse" not in article.body and article.body.endswith("## Delivery times\nTwo to five days.")
+
+
+def test_translation_of_names_an_original_in_another_language(tmp_path):
+    write_article(tmp_path, "cancel", "---\ntitle: Как отменить заказ?\nlang: ru\n---\nНажмите «Отменить».\n")
+    write_article(tmp_path, "en-cancel", "---\ntitle: How do I cancel?\nlang: en\ntranslation_of: cancel\n---\nPress Cancel.\n")
+    write_article(tmp_path, "ru-copy", "---\ntitle: Отмена заказа\nlang: ru\ntranslation_of: cancel\n---\nТак же.\n")
+    write_article(tmp_path, "de-chain", "---\ntitle: Stornieren?\nlang: ru\ntranslation_of: en-cancel\n---\nТекст.\n")
+    write_article(tmp_path, "en-orphan", "---\ntitle: Orphan\nlang: en\n\ntranslation_of: gone\n---\nText.\n")
+    articles, problems = load_articles(tmp_path)
+    assert {a.id: a.translation_of for a in articles}["en-cancel"] == "cancel"
+    found = {(p.path.rsplit("/", 1)[-1], p.line, p.level): p.message for p in problems}
+    assert "in ru too" in found[("ru-copy.md", 4, "error")]
+    assert "translation itself" in found[("de-chain.md", 4, "error")] and "'cancel'" in found[("de-chain.md", 4, "error")]
+    assert "no article with that id" in found[("en-orphan.md", 5, "warning")]
+    assert not any(name == "en-cancel.md" for name, _line, _level in found)

@@ -129,3 +129,12 @@ def test_every_result_shows_its_own_confidence_and_the_first_decides_no_match(se
         assert result.confidence == round(float(calibrated[searcher.build.number[result.id]]), 6), result.id
     assert response.confidence == response.results[0].confidence
     assert response.no_match == (response.confidence < 0.5)
+
+
+def test_a_translation_lends_its_confidence_to_its_original(searcher):
+    # The English translation matches this Russian wording better than the Russian original does.
+    response = searcher.search("отправил покупку обратно, через сколько получу свои деньги")
+    assert response.results[0].id == "refund-timing" and not response.no_match
+    english = next(r for r in searcher.search("отправил покупку обратно, через сколько получу свои деньги",
+                                              limit=10).results if r.id == "en-refund-timing")
+    assert response.results[0].confidence == english.confidence

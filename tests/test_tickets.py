@@ -230,7 +230,7 @@ def test_the_same_question_again_within_a_day_joins_the_open_ticket(desk):
     assert desk.show(first["number"])["details"] == "where is my  parcel\nstill nothing"
     # The same words in another order join too (the stand-in embedder sees a bag of words); matching by
     # meaning is proved with the real e5 model in test_desk_duplicates.py, on both sides of the threshold.
-    similar = new_ticket(desk, "my parcel where is it", now=MONDAY + 3 * H)
+    similar = new_ticket(desk, "my parcel, where is?", now=MONDAY + 3 * H)
     assert similar["number"] == first["number"]
     assert kinds(desk, first["number"]) == ["created", "commented", "commented"]
 

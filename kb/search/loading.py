@@ -36,6 +36,9 @@ class LoadedBuild:
         self.phrase_article = np.load(files.phrase_article)
         self.passage_article = np.load(files.passage_article)
         self.article_langs = np.array([a["lang"] for a in self.articles])
+        # Each article's topic: the original it translates (`translation_of`), or itself.
+        self.topic = np.array([self.number.get(a.get("translation_of") or a["id"], i)
+                               for i, a in enumerate(self.articles)])
         self.encoders = self.manifest["encoders"]
         self.flat = {(name, part): faiss.read_index(str(files.faiss(name, part)))
                      for name in self.encoders for part in PARTS}

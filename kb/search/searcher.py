@@ -169,7 +169,7 @@ class Searcher:
         same, across = build.calibration[set_name]
         calibrated = np.where(build.article_langs == query_lang, calibration.confidence(scores.evidence, *same),
                               calibration.confidence(scores.evidence, *across))
-        return query_lang, scores, calibrated, phrase_rows
+        return query_lang, scores, topic_confidence(calibrated, build.topic), phrase_rows
 
     def _result(self, i, score, confidence, query, phrase_rows) -> Result:
         article = self.articles[i]
@@ -180,6 +180,14 @@ class Searcher:
         return Result(id=article["id"], title=article["title"], lang=article["lang"],
                       score=round(float(score), 4), confidence=round(confidence, 6),
                       matched=matched, snippet=snippet(article["body"], query), tags=article["tags"])
+
+
+def topic_confidence(confidence: np.ndarray, topic: np.ndarray) -> np.ndarray:
+    """Each article's confidence raised to its topic's best: a translation answers a question as
+    well as its original does (a Russian question often matches the English wording better)."""
+    best = np.zeros(topic.max() + 1 if len(topic) else 0)
+    np.maximum.at(best, topic, confidence)
+    return best[topic]
 
 
 @lru_cache(maxsize=None)
