@@ -12,9 +12,14 @@ import yaml
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 LANGUAGES = ("ru", "en")
-# A second-level heading that starts the operator-only part of an article.
-OPERATOR_HEADINGS = ("для оператора", "для операторов", "оператору", "for operators", "for operator",
-                     "operator notes", "internal")
+# The operator-only part of an article starts at a heading of any level, or a line that starts in
+# bold, whose words begin like one of these, and runs to the end of the file: nothing below it is
+# ever shown to visitors, whatever headings follow.
+NOTES_STARTS = ("для оператор", "оператору", "операторам", "только для оператор", "внутренн", "служебн",
+                "for operator", "operator note", "operator only", "operators only", "internal", "staff only")
+_NOTES_LINE = re.compile(r"^\s{0,3}(?:#{1,6}\s+(?P<heading>.+?)\s*#*\s*$|\*\*(?P<bold>[^*]+?)\*\*)")
+# Words that suggest operator notes in a heading that does not start them: `kb check` warns.
+_NOTES_WORDS = re.compile(r"оператор|operator|internal|внутренн|служебн|staff", re.IGNORECASE)
 ID_PATTERN = re.compile(r"^[^\s/\\]+$")  # ids appear in URLs and file names
 _H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 
@@ -72,16 +77,35 @@ def _split_front_matter(text: str):
     return None
 
 
+def _line_title(line: str) -> str | None:
+    """The words of a heading, or of the bold start of a line; None for any other line."""
+    found = _NOTES_LINE.match(line)
+    if found is None:
+        return None
+    return (found.group("heading") or found.group("bold")).strip()
+
+
+def _starts_notes(title: str) -> bool:
+    words = " ".join(re.findall(r"\w+", title.lower().replace("ё", "е")))
+    return words.startswith(NOTES_STARTS)
+
+
 def _split_operator_notes(body: str) -> tuple[str, str]:
-    public, notes, in_notes = [], [], False
-    for line in body.splitlines():
-        heading = _H2.match(line)
-        if heading:
-            in_notes = heading.group(1).strip().rstrip(":").lower() in OPERATOR_HEADINGS
-            if in_notes:
-                continue
-        (notes if in_notes else public).append(line)
-    return "\n".join(public).strip(), "\n".join(notes).strip()
+    """(public answer, operator notes): the notes run from their heading to the end of the file."""
+    lines = body.splitlines()
+    for number, line in enumerate(lines):
+        title = _line_title(line)
+        if title is not None and _starts_notes(title):
+            found = _NOTES_LINE.match(line)
+            rest = line[found.end():].lstrip(" :") if found.group("bold") else ""
+            return "\n".join(lines[:number]).strip(), "\n".join([rest, *lines[number + 1:]]).strip()
+    return body.strip(), ""
+
+
+def _notes_lookalikes(public: str) -> list[tuple[int, str]]:
+    """(line within the body, title) of headings in the public answer that read like notes."""
+    return [(number, title) for number, line in enumerate(public.splitlines())
+            if (title := _line_title(line)) is not None and _NOTES_WORDS.search(title)]
 
 
 def _key_lines(yaml_text: str) -> dict[str, int]:
@@ -149,6 +173,12 @@ def parse_article(text: str, path: str = "<string>", default_id: str | None = No
     public, notes = _split_operator_notes(body)
     if not public:
         problem(body_line, "empty body: write the answer below the front matter")
+    offset = len(body) - len(body.lstrip("\n"))  # the body's blank first lines, stripped from `public`
+    for number, title in _notes_lookalikes(public):
+        problem(body_line + body[:offset].count("\n") + number,
+                f"heading {title!r} reads like operator notes, but visitors see what follows it; start the "
+                "notes with `## Для оператора` or `## For operators` (everything below is for operators only)",
+                level="warning")
     if any(p.level == "error" for p in problems):
         return None, problems
     known = {"id", "title", "lang", "questions", "tags", "translation_of"}

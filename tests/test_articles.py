@@ -1,5 +1,6 @@
 from collections import Counter
 
+import pytest
 from conftest import SAMPLE_ARTICLES, write_article
 
 from kb.articles import check_articles, load_articles, parse_article
@@ -78,8 +79,8 @@ def test_the_english_operator_heading_is_split_from_the_public_answer_too():
             "## For operators\nCheck the warehouse system.\n\n## Delivery times\nTwo to five days.\n")
     article, problems = parse_article(text, "en-x.md")
     assert not problems
-    assert article.operator_notes == "Check the warehouse system."
-    assert "warehouse" not in article.body and article.body.endswith("## Delivery times\nTwo to five days.")
+    assert article.body == "It is on its way."  # the notes run to the end, whatever headings follow
+    assert article.operator_notes == "Check the warehouse system.\n\n## Delivery times\nTwo to five days."
 
 
 def test_translation_of_names_an_original_in_another_language(tmp_path):
@@ -95,3 +96,22 @@ def test_translation_of_names_an_original_in_another_language(tmp_path):
     assert "translation itself" in found[("de-chain.md", 4, "error")] and "'cancel'" in found[("de-chain.md", 4, "error")]
     assert "no article with that id" in found[("en-orphan.md", 5, "warning")]
     assert not any(name == "en-cancel.md" for name, _line, _level in found)
+
+
+@pytest.mark.parametrize("notes", ["### For operators\nCall the depot.", "## Internal notes\nCall the depot.",
+                                   "## For operators only\nCall the depot.", "**Для оператора:** Call the depot.",
+                                   "**Для оператора**\nCall the depot.",
+                                   "## Для оператора\nЗвоните на склад.\n\n## Call the depot\nAt once."])
+def test_no_way_of_writing_the_operator_notes_leaks_them_to_visitors(notes):
+    text = f"---\nid: x\ntitle: Where is my order?\nlang: en\n---\nIt is on its way.\n\n{notes}\n"
+    article, problems = parse_article(text, "x.md")
+    assert article.body == "It is on its way." and "depot" in article.operator_notes.lower()
+    assert "depot" not in article.body.lower() and "склад" not in article.body and not problems
+
+
+def test_check_warns_about_a_heading_that_reads_like_notes_but_is_not_one():
+    text = ("---\nid: x\ntitle: How do I reach support?\nlang: en\n---\nWrite to us.\n\n"
+            "## Talk to an operator\nCall 8-800.\n")
+    article, problems = parse_article(text, "x.md")
+    assert article.body.endswith("Call 8-800.")  # public: it does not start like notes
+    assert [(p.line, p.level) for p in problems] == [(8, "warning")] and "Talk to an operator" in problems[0].message
