@@ -7,7 +7,7 @@ from flask import Flask
 
 from kb.config import Settings
 from kb.services import Services
-from webapp import api, errors, help_pages, status_pages, tickets_api
+from webapp import api, errors, help_pages, security, status_pages, tickets_api
 
 
 def create_app(settings: Settings, config: dict | None = None, *, services: Services | None = None) -> Flask:
@@ -17,6 +17,7 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     app.json.ensure_ascii = False
     app.extensions["kb"] = services or Services(settings)
     errors.register(app)
+    security.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(help_pages.bp)
     app.register_blueprint(tickets_api.bp)
