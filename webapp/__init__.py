@@ -22,4 +22,5 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     app.register_blueprint(help_pages.bp)
     app.register_blueprint(tickets_api.bp)
     app.register_blueprint(status_pages.bp)
+    app.register_blueprint(__import__("webapp.article_pages", fromlist=["bp"]).bp)  # /articles/<id>
     return app

@@ -1,0 +1,140 @@
+"""The article page for visitors: `/articles/<id>`, the public answer rendered from Markdown.
+
+The body goes through `markdown` and then the `nh3` allow-list sanitizer, so nothing an editor (or a
+pasted e-mail) writes can run in the visitor's browser. Only the public fields of an article are read:
+the operator notes, which the index keeps beside the body, never reach the template.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+import markdown
+import nh3
+from flask import Blueprint, render_template, url_for
+from markupsafe import Markup
+from werkzeug.exceptions import NotFound
+
+from kb.articles import ID_PATTERN
+from kb.errors import KBError
+from kb.text import unprintable
+from webapp.services import services
+
+bp = Blueprint("articles", __name__, url_prefix="/articles")
+
+RELATED = 3
+MAX_ID_CHARS = 200
+MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
+# What a rendered answer may contain; everything else is dropped (its text kept), and script and
+# style elements are dropped with their content.
+TAGS = {"p", "br", "hr", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "code", "pre", "a",
+        "strong", "em", "b", "i", "h2", "h3", "h4", "blockquote"}
+ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+# The words of the page, in the article's language.
+TEXTS = {
+    "ru": {"brand": "Справочный центр", "crumbs": "Навигация", "related": "Похожие статьи",
+           "other": "Read in English", "other_lang": "en"},
+    "en": {"brand": "Help centre", "crumbs": "Breadcrumbs", "related": "Related articles",
+           "other": "Читать на русском", "other_lang": "ru"},
+}
+PUBLIC = ("id", "title", "lang", "tags", "body")  # never operator_notes
+
+
+def _searcher():
+    return services().searcher
+
+
+def _public(article: dict) -> dict:
+    return {key: article[key] for key in PUBLIC}
+
+
+def _link_target(href: str, known) -> str | None:
+    """An article link's address on this site: `other-id` or `/articles/other-id` (with an optional
+    #fragment) becomes `/articles/other-id` when that article exists. Other links are kept as they are;
+    an article link to an id that does not exist loses its address (the text stays)."""
+    scheme = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", href)
+    if scheme is not None:  # nh3 checks the scheme too; a javascript: address never gets this far
+        return href if scheme.group(1).lower() in URL_SCHEMES else None
+    path, hash_, fragment = href.partition("#")
+    if not path or path.startswith("//"):
+        return href
+    if path.startswith("/articles/"):
+        candidate = unquote(path[len("/articles/"):]).rstrip("/")
+    elif "/" not in path and ":" not in path and "?" not in path and not path.startswith("."):
+        candidate = unquote(path)
+    else:
+        return href  # another page of the site
+    if candidate not in known:
+        return None
+    return url_for("articles.article", article_id=candidate) + hash_ + fragment
+
+
+def render_body(body: str, known) -> Markup:
+    """The answer's Markdown as safe HTML, links between articles resolved against `known` ids."""
+    html = markdown.markdown(body, extensions=MARKDOWN_EXTENSIONS, output_format="html")
+
+    def attribute_filter(tag, attribute, value):
+        if tag == "a" and attribute == "href":
+            return _link_target(value.strip(), known)
+        return value
+
+    clean = nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
+                      clean_content_tags={"script", "style"}, attribute_filter=attribute_filter,
+                      link_rel=None, strip_comments=True)
+    return Markup(clean)
+
+
+def _translation(searcher, number: int, article: dict) -> dict | None:
+    """The same topic in the other language, if there is one."""
+    topic = searcher.build.topic
+    for other, other_topic in enumerate(topic):
+        candidate = searcher.articles[other]
+        if other != number and other_topic == topic[number] and candidate["lang"] != article["lang"]:
+            return _public(candidate)
+    return None
+
+
+def _related(searcher, number: int, article: dict) -> list[dict]:
+    """The articles nearest in meaning to this one's question: other topics only, its language first."""
+    topic = searcher.build.topic
+    found, seen = [], set()
+    for lang in (article["lang"], None):
+        try:
+            response = searcher.search(article["title"], lang=lang, limit=RELATED * 4)
+        except KBError:  # a title the search cannot take: the page goes out without related articles
+            return found
+        for result in response.results:
+            other = searcher.build.number.get(result.id)
+            if other is None or topic[other] == topic[number] or result.id in seen:
+                continue
+            seen.add(result.id)
+            found.append(_public(searcher.by_id[result.id]))
+            if len(found) == RELATED:
+                return found
+    return found
+
+
+def _article_id(article_id: str) -> str:
+    """The id from the address, or the 404 page for what cannot be one (no database or index look-up)."""
+    if (len(article_id) > MAX_ID_CHARS or not ID_PATTERN.match(article_id)
+            or unprintable(article_id) is not None):
+        raise NotFound()
+    return article_id
+
+
+@bp.get("/<article_id>")
+def article(article_id):
+    article_id = _article_id(article_id)
+    searcher = _searcher()
+    found = searcher.by_id.get(article_id)
+    if found is None:
+        raise NotFound()
+    number = searcher.build.number[article_id]
+    public = _public(found)
+    texts = TEXTS.get(public["lang"], TEXTS["en"])
+    return render_template(
+        "articles/article.html", article=public, texts=texts,
+        body=render_body(public["body"], searcher.by_id),
+        translation=_translation(searcher, number, found), related=_related(searcher, number, found))
