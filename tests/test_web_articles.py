@@ -4,7 +4,6 @@ import re
 
 import pytest
 
-from conftest import SAMPLE_ARTICLES
 
 
 def page(client, article_id):

@@ -7,7 +7,7 @@ from flask import Flask
 
 from kb.config import Settings
 from kb.services import Services
-from webapp import api, errors, help_pages, security, status_pages, tickets_api
+from webapp import api, article_pages, errors, help_pages, security, status_pages, tickets_api
 
 
 def create_app(settings: Settings, config: dict | None = None, *, services: Services | None = None) -> Flask:
@@ -22,5 +22,5 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     app.register_blueprint(help_pages.bp)
     app.register_blueprint(tickets_api.bp)
     app.register_blueprint(status_pages.bp)
-    app.register_blueprint(__import__("webapp.article_pages", fromlist=["bp"]).bp)  # /articles/<id>
+    app.register_blueprint(article_pages.bp)
     return app

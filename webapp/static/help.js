@@ -1,11 +1,12 @@
 // The help page: results as the visitor types, and the question form when nothing answers.
 const box = document.getElementById('q'), out = document.getElementById('results');
+const api = document.getElementById('search').dataset;  // the addresses, from the server's url_for
 let timer = null, seq = 0;
 function esc(s) { const d = document.createElement('div'); d.textContent = s; return d.innerHTML; }
 async function run() {
   const q = box.value.trim(), mine = ++seq;
   if (!q) { out.innerHTML = ''; return; }
-  const r = await fetch('/api/v1/search?limit=5&q=' + encodeURIComponent(q));
+  const r = await fetch(api.searchApi + '?limit=5&q=' + encodeURIComponent(q));
   const data = await r.json();
   if (mine !== seq) return;
   if (!r.ok) { out.innerHTML = '<p class="error">' + esc(data.error.message) + '</p>'; return; }
@@ -24,7 +25,7 @@ const ask = document.getElementById('ask');
 ask.addEventListener('submit', async e => {
   e.preventDefault();
   const form = new FormData(ask), q = box.value.trim(), result = document.getElementById('ask-result');
-  const r = await fetch('/api/v1/tickets', {method: 'POST', headers: {'Content-Type': 'application/json'},
+  const r = await fetch(api.ticketsApi, {method: 'POST', headers: {'Content-Type': 'application/json'},
     body: JSON.stringify({question: q, search_query: q, channel: 'web', name: form.get('name'),
                           email: form.get('email') || null, phone: form.get('phone') || null})});
   const data = await r.json();
