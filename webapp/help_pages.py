@@ -1,5 +1,10 @@
-"""The customer help page: a search box over the JSON API."""
-from flask import Blueprint, render_template
+"""The customer help page: a search box that answers as the visitor types (static/help.js over the
+JSON API) and, without JavaScript, `/search?q=` rendered on the server from the same search."""
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from kb.errors import QueryError
+from kb.text import unprintable
+from webapp.services import services
 
 bp = Blueprint("help", __name__)
 
@@ -7,3 +12,14 @@ bp = Blueprint("help", __name__)
 @bp.get("/")
 def index():
     return render_template("help/index.html")
+
+
+@bp.get("/search")
+def search():
+    query = request.args.get("q", "")
+    if not query.strip():
+        return redirect(url_for("help.index"))
+    if unprintable(query):
+        raise QueryError("the question contains characters that cannot be typed")
+    response = services().searcher.search(query, limit=10)
+    return render_template("help/search.html", query=query, response=response)

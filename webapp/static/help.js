@@ -14,8 +14,9 @@ async function run() {
   if (data.no_match) html += '<p class="none">Похоже, готового ответа нет. · We have no article for this yet.</p>';
   ask.hidden = !data.no_match;
   for (const res of data.results) {
-    html += '<div class="result"><h2>' + esc(res.title) + '</h2><div>' + res.snippet +
-            '</div><div class="meta">' + esc(res.id) + ' · ' + Math.round(res.confidence * 100) + '%</div></div>';
+    const href = api.article.replace('ARTICLE', encodeURIComponent(res.id));
+    html += '<div class="result"><h2><a href="' + esc(href) + '">' + esc(res.title) + '</a></h2><div>' +
+            res.snippet + '</div></div>';
   }
   out.innerHTML = html;
 }
