@@ -33,7 +33,7 @@ same-article median 0.898 / 0.897, different median 0.838 / 0.843, 99.9th 0.936 
 rewordings join 18.2 % / 17.0 %, different questions 0.15 % / 0.18 %, salads 1 of 300 each
 (at 0.89: 4.2 % / 5.8 % different questions and 41 / 101 of 300 salads joined).
 
-So the threshold should be 0.93 (the different pairs above it are mostly near-synonymous articles:
+So the threshold is 0.93, the default of `KB_DUPLICATE_THRESHOLD` (the different pairs above it are mostly near-synonymous articles:
 "Порядок возврата покупки" / "Срок возврата товара"). e5's cosines are compressed: phrasings of
 one article are often different questions on one topic and overlap the other articles almost
 entirely; only near the top is a join trustworthy. Matching by meaning therefore catches a
@@ -51,16 +51,14 @@ from collections import OrderedDict
 
 import numpy as np
 
-# The threshold these measurements support (the desk uses whatever TicketRules carries).
-RECOMMENDED_THRESHOLD = 0.93
+from kb.text import words
 
 _NUMBER = re.compile(r"\d+")
-_WORD = re.compile(r"\w+")
 
 
 def same_text(text: str) -> str:
     """The text as compared for "the same text": lower case, ё as е, words only."""
-    return " ".join(_WORD.findall(text.lower().replace("ё", "е")))
+    return " ".join(words(text))
 
 
 def numbers(text: str) -> frozenset[str]:
