@@ -138,3 +138,9 @@ def test_a_translation_lends_its_confidence_to_its_original(searcher):
     english = next(r for r in searcher.search("отправил покупку обратно, через сколько получу свои деньги",
                                               limit=10).results if r.id == "en-refund-timing")
     assert response.results[0].confidence == english.confidence
+
+
+@pytest.mark.parametrize("query", ["пароль\x00", "reset\x1b[31m password", "пароль \ud800"])
+def test_a_question_with_a_control_character_is_refused_by_the_search_itself(searcher, query):
+    with pytest.raises(QueryError, match="control character"):
+        searcher.search(query)

@@ -5,7 +5,6 @@ import re
 import pytest
 
 
-
 def page(client, article_id):
     response = client.get(f"/articles/{article_id}")
     assert response.status_code == 200, response.status_code

@@ -7,7 +7,15 @@ from flask import Flask
 
 from kb.config import Settings
 from kb.services import Services
-from webapp import api, article_pages, errors, help_pages, security, status_pages, tickets_api
+from webapp import (
+    api,
+    article_pages,
+    errors,
+    help_pages,
+    security,
+    status_pages,
+    tickets_api,
+)
 
 
 def create_app(settings: Settings, config: dict | None = None, *, services: Services | None = None) -> Flask:

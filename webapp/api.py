@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from kb.errors import NotFound, QueryError
-from kb.text import unprintable
+from kb.search.searcher import clean_query
 from webapp.services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -29,8 +29,7 @@ def search():
     query = request.args.get("q")
     if query is None:
         raise QueryError("missing `q`: pass the question as ?q=...")
-    if (found := unprintable(query)) is not None:
-        raise QueryError(f"the question contains a control character ({found}): send only text a person can type")
+    clean_query(query)  # a bad question is a 400 even before the index is loaded
     response = searcher().search(query, lang=request.args.get("lang") or None, limit=_int_arg("limit", 5))
     return jsonify(response.to_dict())
 

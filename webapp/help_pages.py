@@ -2,8 +2,6 @@
 JSON API) and, without JavaScript, `/search?q=` rendered on the server from the same search."""
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from kb.errors import QueryError
-from kb.text import unprintable
 from webapp.services import services
 
 bp = Blueprint("help", __name__)
@@ -19,7 +17,5 @@ def search():
     query = request.args.get("q", "")
     if not query.strip():
         return redirect(url_for("help.index"))
-    if unprintable(query):
-        raise QueryError("the question contains characters that cannot be typed")
     response = services().searcher.search(query, limit=10)
     return render_template("help/search.html", query=query, response=response)

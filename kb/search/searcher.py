@@ -14,7 +14,7 @@ from kb.errors import QueryError
 from kb.search import calibration, fusion, scoring
 from kb.search.classifier import features
 from kb.search.loading import LoadedBuild
-from kb.text import analyzer, guess_language, stem, words
+from kb.text import analyzer, guess_language, stem, unprintable, words
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 256  # rows fetched from faiss per encoder; articles beyond them cannot win
@@ -53,6 +53,8 @@ def clean_query(query) -> str:
         raise QueryError("the question is empty: type a few words")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the question is too long: {len(query)} characters, at most {MAX_QUERY_CHARS}")
+    if (found := unprintable(query)) is not None:
+        raise QueryError(f"the question contains a control character ({found}): send only text a person can type")
     return query
 
 
