@@ -1,16 +1,27 @@
-"""The ticket database: engine set-up for SQLite and PostgreSQL, transactions, migrations."""
+"""The database: engine set-up for SQLite and PostgreSQL, transactions, migrations, and the one
+declarative `Base` whose metadata holds the tables of every part (kb.desk.tables, kb.feedback.tables)."""
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    """The tables of every part hang on this one metadata (kb/migrations/env.py imports them all)."""
+
+    # Named constraints, so migrations can refer to them on every database.
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s"})
 
 
 class Database:

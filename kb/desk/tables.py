@@ -13,12 +13,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kb.db import Base
 
 CHANNELS = ("web", "email", "chat", "phone", "social")
 STATUSES = ("new", "open", "waiting", "solved", "closed")
@@ -30,14 +31,6 @@ TIERS = (1, 2, 3)
 
 def _one_of(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-class Base(DeclarativeBase):
-    # Named constraints, so migrations can refer to them on every database.
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s",
-        "pk": "pk_%(table_name)s"})
 
 
 class Customer(Base):

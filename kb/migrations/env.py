@@ -2,7 +2,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from kb.desk.tables import Base
+import kb.desk.tables  # noqa: F401  (every part's tables, so the metadata holds them all)
+from kb.db import Base
 
 config = context.config
 target_metadata = Base.metadata
