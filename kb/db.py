@@ -52,8 +52,10 @@ class Database:
                     raise
                 time.sleep(0.05 * (attempt + 1))
 
-    def upgrade(self):
-        """Apply the migrations shipped in kb/migrations (a no-op when already at the newest)."""
+    def upgrade(self, revision: str = "head"):
+        """Apply the migrations shipped in kb/migrations (a no-op when already at the newest).
+
+        `revision` stops at an older one (tests start from there to check a later migration)."""
         from alembic import command
 
         with self.engine.begin() as connection:
@@ -62,7 +64,7 @@ class Database:
                 connection.execute(text("SELECT pg_advisory_xact_lock(7365123)"))
             config = alembic_config(str(self.url.render_as_string(hide_password=False)))
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     def dispose(self):
         self.engine.dispose()

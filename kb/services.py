@@ -18,6 +18,7 @@ class Services:
         self._lock = threading.Lock()
         self._database = None
         self._desk = None
+        self._votes = None
 
     @property
     def searcher(self):
@@ -28,7 +29,7 @@ class Services:
 
     @property
     def database(self):
-        """The ticket database, migrated to the newest schema on first use."""
+        """The database (tickets, votes), migrated to the newest schema on first use."""
         with self._lock:
             if self._database is None:
                 from kb.db import open_database
@@ -46,6 +47,17 @@ class Services:
 
                 self._desk = Desk(database, TicketRules.from_settings(self.settings), embed=self.duplicate_embed)
             return self._desk
+
+    @property
+    def votes(self):
+        """The "Was this helpful?" votes, in the same database as the tickets."""
+        database = self.database
+        with self._lock:
+            if self._votes is None:
+                from kb.feedback.votes import Votes
+
+                self._votes = Votes(database)
+            return self._votes
 
     def duplicate_embed(self, texts):
         """Unit vectors for the desk's duplicate check, from the search encoders."""
