@@ -67,10 +67,12 @@ def small_index_dir(tmp_path, cache_dir) -> Path:
 
 
 @pytest.fixture
-def app(sample_index):
+def app(sample_index, tmp_path):
+    """The web app over the sample index and an empty SQLite database of its own."""
     from webapp import create_app
 
-    return create_app(make_settings(index_dir=sample_index), {"TESTING": True})
+    settings = make_settings(index_dir=sample_index, database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    return create_app(settings, {"TESTING": True, "SECRET_KEY": "test"})
 
 
 @pytest.fixture
@@ -81,7 +83,7 @@ def client(app):
 # --- ticket database: every ticket test runs on SQLite and on PostgreSQL ---------------------------
 
 POSTGRES_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TICKET_TABLES = "ticket_events, tickets, customers, operators"
+TICKET_TABLES = "ticket_events, tickets, customers, operators, votes"
 
 
 @pytest.fixture(scope="session")
@@ -192,3 +194,20 @@ def ticket_app(db_url, tmp_path):
 @pytest.fixture
 def api(ticket_app):
     return ticket_app.test_client()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium through Playwright (its own browser download does not work here)."""
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: apt-get install chromium (.ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()

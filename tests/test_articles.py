@@ -115,3 +115,19 @@ def test_check_warns_about_a_heading_that_reads_like_notes_but_is_not_one():
     article, problems = parse_article(text, "x.md")
     assert article.body.endswith("Call 8-800.")  # public: it does not start like notes
     assert [(p.line, p.level) for p in problems] == [(8, "warning")] and "Talk to an operator" in problems[0].message
+
+
+def test_tag_names_are_read_and_checked(tmp_path):
+    from kb.articles import check_articles, load_tag_names
+
+    write_article(tmp_path, "a", "---\ntitle: Где заказ?\nlang: ru\ntags: [orders, gifts]\n---\nОтвет.\n")
+    (tmp_path / "_tags.yml").write_text("# names\norders: {ru: Заказы, en: Orders}\nbroken: Заказы\n",
+                                        encoding="utf-8")
+    names, problems = load_tag_names(tmp_path)
+    assert names == {"orders": {"ru": "Заказы", "en": "Orders"}}
+    assert [(p.line, p.level) for p in problems] == [(3, "error")] and "broken" in problems[0].message
+    _articles, found = check_articles(tmp_path)
+    assert any(p.level == "warning" and "'gifts' has no name" in p.message for p in found)
+    (tmp_path / "_tags.yml").write_text("orders: [unclosed\n", encoding="utf-8")
+    _names, problems = load_tag_names(tmp_path)
+    assert problems and problems[0].path.endswith("_tags.yml") and problems[0].line >= 1

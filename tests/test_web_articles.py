@@ -5,8 +5,8 @@ import re
 import pytest
 
 
-def page(client, article_id):
-    response = client.get(f"/articles/{article_id}")
+def page(client, article_id, lang="ru"):
+    response = client.get(f"/articles/{article_id}", headers={"Accept-Language": lang})
     assert response.status_code == 200, response.status_code
     assert response.mimetype == "text/html"
     return response.get_data(as_text=True)
@@ -15,6 +15,7 @@ def page(client, article_id):
 def test_the_body_is_rendered_from_markdown(client):
     html = page(client, "refund-timing")
     assert '<html lang="ru">' in html
+    assert '<article class="article" lang="ru">' in html
     assert "<h1>Когда вернутся деньги за возврат или отмену?</h1>" in html
     assert re.search(r"<li><strong>Карта</strong> — 3–10 рабочих дней", html)
     assert "- **Карта**" not in html and "**" not in html
@@ -30,26 +31,34 @@ def test_operator_notes_are_never_sent(client, searcher):
 def test_breadcrumbs_lead_home_and_name_the_first_tag(client):
     html = page(client, "refund-timing")
     crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S).group()
-    assert '<a href="/">Справочный центр</a>' in crumbs and "<li>payment</li>" in crumbs
+    assert '<a href="/">Справочный центр</a>' in crumbs and '<a href="/topics/payment">Оплата</a>' in crumbs
+    english = re.search(r'<nav class="breadcrumbs".*?</nav>', page(client, "refund-timing", "en"), re.S).group()
+    assert '<a href="/">Help centre</a>' in english and '<a href="/topics/payment">Payment</a>' in english
 
 
 def test_the_translation_is_linked_both_ways(client):
-    russian = page(client, "refund-timing")
-    assert re.search(r'<a href="/articles/en-refund-timing"[^>]*>Read in English</a>', russian)
-    english = page(client, "en-refund-timing")
-    assert '<html lang="en">' in english
-    assert re.search(r'<a href="/articles/refund-timing"[^>]*>Читать на русском</a>', english)
+    # The interface is the visitor's; an article in the other language links to their copy.
+    english_for_russian = page(client, "en-refund-timing", "ru")
+    assert '<html lang="ru">' in english_for_russian and '<article class="article" lang="en">' in english_for_russian
+    assert re.search(r'<a href="/articles/refund-timing"[^>]*>Читать эту статью на русском</a>', english_for_russian)
+    russian_for_english = page(client, "refund-timing", "en")
+    assert re.search(r'<a href="/articles/en-refund-timing"[^>]*>Read this article in English</a>', russian_for_english)
+    # The header's switch on an article goes to the same topic in the other language.
+    russian = page(client, "refund-timing", "ru")
+    assert 'href="/language/en?next=/articles/en-refund-timing"' in russian
+    assert '<link rel="alternate" hreflang="en" href="/articles/en-refund-timing">' in russian
 
 
 def test_an_article_without_a_translation_has_no_translation_link(client, searcher):
     topics = searcher.build.topic
-    alone = next(a["id"] for i, a in enumerate(searcher.articles) if (topics == topics[i]).sum() == 1)
-    html = page(client, alone)
-    assert "Read in English" not in html and "Читать на русском" not in html
+    alone = next(a for i, a in enumerate(searcher.articles) if (topics == topics[i]).sum() == 1 and a["lang"] == "ru")
+    html = page(client, alone["id"], "en")
+    assert "Read this article in" not in html and "This article is only in Russian." in html
+    assert "only in" not in page(client, alone["id"], "ru").lower()
 
 
-def test_related_articles_are_other_topics_in_the_same_language_first(client, searcher):
-    html = page(client, "refund-timing")
+def test_related_articles_are_other_topics_in_the_visitors_language(client, searcher):
+    html = page(client, "en-refund-timing", "ru")
     section = re.search(r'<section class="related".*?</section>', html, re.S).group()
     linked = re.findall(r'<a href="/articles/([^"]+)"', section)
     assert len(linked) == 3

@@ -1,6 +1,7 @@
 """Hostile input to the tickets API and the status page forms: always a 4xx, never a 500, and
 nothing a person could not have typed reaches the desk or the database (SQLite and PostgreSQL)."""
 import json
+import re
 
 import pytest
 from conftest import make_settings
@@ -113,12 +114,23 @@ def test_a_token_that_cannot_be_one_is_404_without_the_database(api, guarded, pa
     assert api.post(path.replace("/api/v1", "") + "/details", data={"text": "x"}).status_code == 404
 
 
+def with_csrf(api, token, **fields) -> dict:
+    """The form's fields with the CSRF token the status page gave this client."""
+    page = api.get(f"/tickets/{token}").get_data(as_text=True)
+    return {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1), **fields}
+
+
+def test_status_page_forms_without_their_csrf_token_are_refused(api, ticket_app, token):
+    assert api.post(f"/tickets/{token}/details", data={"text": "Order 12345"}).status_code == 400
+    assert ticket_app.extensions["kb"].desk.status(token)["details"] == ""
+
+
 def test_control_characters_in_the_status_page_forms_are_400(api, ticket_app, token):
     for text in ("Order\x0012345", "\x1b[31mred", "bell\x07"):
-        sent = api.post(f"/tickets/{token}/details", data={"text": text})
+        sent = api.post(f"/tickets/{token}/details", data=with_csrf(api, token, text=text))
         assert sent.status_code == 400 and "control character" in sent.get_data(as_text=True)
     for rating in ("4\x00", "\x00", "4.5", "true", "1e400", "", "6"):
-        rated = api.post(f"/tickets/{token}/rating", data={"rating": rating})
+        rated = api.post(f"/tickets/{token}/rating", data=with_csrf(api, token, rating=rating))
         assert rated.status_code == 400 and "1 to 5" in rated.get_data(as_text=True), rating
     assert ticket_app.extensions["kb"].desk.status(token)["details"] == ""
 
@@ -133,7 +145,7 @@ def test_the_status_page_rating_form_hands_the_desk_a_whole_number(api, ticket_a
     seen = []
     rate = desk.rate
     desk.rate = lambda token, rating: seen.append(rating) or rate(token, rating)
-    assert api.post(f"/tickets/{token}/rating", data={"rating": "4"}).status_code == 303
+    assert api.post(f"/tickets/{token}/rating", data=with_csrf(api, token, rating="4")).status_code == 303
     assert seen == [4] and type(seen[0]) is int
 
 

@@ -4,14 +4,16 @@ the services up before it serves)."""
 from __future__ import annotations
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
-from kb.config import Settings
+from kb.config import Settings, secret_key
 from kb.services import Services
 from webapp import (
     api,
     article_pages,
     errors,
     help_pages,
+    i18n,
     security,
     status_pages,
     tickets_api,
@@ -23,7 +25,13 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=1024 * 1024)
     app.config.update(config or {})
     app.json.ensure_ascii = False
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(settings)  # signs the session and the forms' CSRF tokens
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.extensions["kb"] = services or Services(settings)
+    i18n.register(app, settings.timezone)
+    # Every form posted from a page carries a CSRF token; the JSON API is for programs and has none.
+    CSRFProtect(app).exempt(tickets_api.bp)
     errors.register(app)
     security.register(app)
     app.register_blueprint(api.bp)

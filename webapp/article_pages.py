@@ -12,14 +12,17 @@ from urllib.parse import unquote
 import markdown
 import nh3
 import numpy as np
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from markupsafe import Markup
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequest, NotFound
 
 from kb.articles import ID_PATTERN
 from kb.errors import KBError
 from kb.search.searcher import clean_query
+from kb.search.topics import one_per_topic
 from kb.text import unprintable
+from webapp.forms import VoteForm
+from webapp.i18n import language, switch_link
 from webapp.services import services
 
 bp = Blueprint("articles", __name__, url_prefix="/articles")
@@ -34,13 +37,6 @@ TAGS = {"p", "br", "hr", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th"
 ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
-# The words of the page, in the article's language.
-TEXTS = {
-    "ru": {"brand": "Справочный центр", "crumbs": "Навигация", "related": "Похожие статьи",
-           "other": "Read in English", "other_lang": "en"},
-    "en": {"brand": "Help centre", "crumbs": "Breadcrumbs", "related": "Related articles",
-           "other": "Читать на русском", "other_lang": "ru"},
-}
 PUBLIC = ("id", "title", "lang", "tags", "body")  # never operator_notes
 
 
@@ -98,18 +94,18 @@ def _translation(searcher, number: int, article: dict) -> dict | None:
     return None
 
 
-def _related(searcher, number: int, article: dict) -> list[dict]:
-    """The articles nearest in meaning to this one's question: other topics only, its language first.
+def _related(searcher, number: int) -> list[dict]:
+    """The articles nearest in meaning to this one's question: other topics only, each once, in
+    the visitor's language when it has a copy in it.
 
     One scoring of the title (no snippets are needed), every article in rank order."""
     build = searcher.build
     try:
-        _lang, scores, _confidence, _rows = searcher.score(clean_query(article["title"]))
+        _lang, scores, _confidence, _rows = searcher.score(clean_query(searcher.articles[number]["title"]))
     except KBError:  # a title the search cannot take: the page goes out without related articles
         return []
-    ranked = [i for i in np.argsort(-scores.rank, kind="stable") if build.topic[i] != build.topic[number]]
-    ranked.sort(key=lambda i: build.article_langs[i] != article["lang"])  # stable: rank kept per language
-    return [_public(searcher.articles[i]) for i in ranked[:RELATED]]
+    order = one_per_topic(np.argsort(-scores.rank, kind="stable"), build.topic, build.article_langs, language())
+    return [_public(searcher.articles[i]) for i in order if build.topic[i] != build.topic[number]][:RELATED]
 
 
 def _article_id(article_id: str) -> str:
@@ -118,6 +114,11 @@ def _article_id(article_id: str) -> str:
             or unprintable(article_id) is not None):
         raise NotFound()
     return article_id
+
+
+def _voted() -> dict:
+    """The votes this visitor gave, by article id (their session): the page thanks them instead of asking again."""
+    return session.get("votes", {})
 
 
 @bp.get("/<article_id>")
@@ -129,8 +130,29 @@ def article(article_id):
         raise NotFound()
     number = searcher.build.number[article_id]
     public = _public(found)
-    texts = TEXTS.get(public["lang"], TEXTS["en"])
+    translation = _translation(searcher, number, found)
+    # The switch goes to the same topic in the other language when there is a copy in it.
+    switch = switch_link(url_for("articles.article", article_id=translation["id"]) if translation else None)
+    question = request.args.get("q", "")[:500]
+    form = VoteForm(formdata=None, q=question, pos=request.args.get("pos", "")[:2])
     return render_template(
-        "articles/article.html", article=public, texts=texts,
-        body=render_body(public["body"], searcher.by_id),
-        translation=_translation(searcher, number, found), related=_related(searcher, number, found))
+        "articles/article.html", article=public, form=form, question=question, voted=_voted().get(article_id),
+        body=render_body(public["body"], searcher.by_id), switch=switch,
+        alternate=translation, translation=translation if translation and translation["lang"] == language() else None,
+        related=_related(searcher, number))
+
+
+@bp.post("/<article_id>/vote")
+def vote(article_id):
+    """"Was this helpful?": stored with the question that led here, then the page again with thanks."""
+    article_id = _article_id(article_id)
+    if article_id not in _searcher().by_id:
+        raise NotFound()
+    form = VoteForm()
+    if not form.validate():
+        raise BadRequest()
+    helpful = form.helpful.data == "yes"
+    services().votes.record(article_id, helpful, question=form.q.data or None, lang=language(), source="help",
+                            position=int(form.pos.data) if form.pos.data else None)
+    session["votes"] = {**_voted(), article_id: "yes" if helpful else "no"}
+    return redirect(url_for("articles.article", article_id=article_id, q=form.q.data or None) + "#vote", code=303)

@@ -8,56 +8,30 @@ A 500 shows neither the exception nor a traceback; it is logged.
 from __future__ import annotations
 
 from flask import Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from kb.errors import KBError
+from webapp.i18n import language
 
-LANGUAGES = ["ru", "en"]
-
-# One language per page: the service name, the title, the explanation and the link home.
-PAGES = {
-    "en": {
-        "brand": "Help centre",
-        "home": "Go to the help page",
-        "detail": "Details",
-        400: ("The request could not be understood", "Something in what was sent is wrong. Check it and try again."),
-        403: ("Not allowed", "You do not have access to this page."),
-        404: ("Page not found", ("There is no page at this address. If you followed a link to your request, "
-                                 "check that it was copied whole.")),
-        405: ("This action is not available here", "This address does not accept this kind of request."),
-        409: ("This has already changed", "Someone changed this first. Reload the page and try again."),
-        413: ("Too much data", "What was sent is too large. Send less text and try again."),
-        500: ("Something went wrong on our side", ("We have logged the error and will look into it. "
-                                                   "Please try again in a few minutes.")),
-        503: ("The service is not ready yet", "It is being prepared or updated. Please try again in a few minutes."),
-    },
-    "ru": {
-        "brand": "Справочный центр",
-        "home": "Перейти на страницу помощи",
-        "detail": "Подробности",
-        400: ("Запрос не удалось разобрать", "В отправленных данных есть ошибка. Проверьте их и попробуйте ещё раз."),
-        403: ("Нет доступа", "У вас нет доступа к этой странице."),
-        404: ("Страница не найдена", ("По этому адресу ничего нет. Если вы перешли по ссылке на своё обращение, "
-                                      "проверьте, что она скопирована целиком.")),
-        405: ("Это действие здесь недоступно", "Этот адрес не принимает такой запрос."),
-        409: ("Уже изменено", "Кто-то изменил это раньше вас. Обновите страницу и попробуйте ещё раз."),
-        413: ("Слишком много данных", "Отправлено слишком много. Сократите текст и попробуйте ещё раз."),
-        500: ("У нас что-то сломалось", "Мы записали ошибку и разберёмся. Попробуйте ещё раз через несколько минут."),
-        503: ("Сервис ещё не готов", "Он готовится или обновляется. Попробуйте ещё раз через несколько минут."),
-    },
+# The title and explanation of each error page, in the visitor's language (webapp/translations).
+TEXTS = {
+    400: (_l("The request could not be understood"), _l("Something in what was sent is wrong. Check it and try again.")),
+    403: (_l("Not allowed"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"), _l("There is no page at this address. If you followed a link to your request, "
+                                   "check that it was copied whole.")),
+    405: (_l("This action is not available here"), _l("This address does not accept this kind of request.")),
+    409: (_l("This has already changed"), _l("Someone changed this first. Reload the page and try again.")),
+    413: (_l("Too much data"), _l("What was sent is too large. Send less text and try again.")),
+    500: (_l("Something went wrong on our side"), _l("We have logged the error and will look into it. "
+                                                     "Please try again in a few minutes.")),
+    503: (_l("The service is not ready yet"), _l("It is being prepared or updated. Please try again in a few minutes.")),
 }
 
 
 def printable(text) -> str:
     """`text` as it can always be encoded: a lone surrogate becomes its escape, `\\ud800`."""
     return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def visitor_language() -> str:
-    try:
-        return request.accept_languages.best_match(LANGUAGES) or "en"
-    except Exception:  # noqa: BLE001 (the error page must not fail on a header)
-        return "en"
 
 
 def error_response(status: int, code: str, message: str):
@@ -69,15 +43,13 @@ def error_response(status: int, code: str, message: str):
 def error_page(status: int, detail: str | None = None):
     """The HTML error page. `detail`, the product's own message, is English and says what to fix: it is
     shown to English visitors and on a 4xx only (a 5xx's message may name the server's folders)."""
-    lang = visitor_language()
-    texts = PAGES[lang]
-    title, text = texts.get(status) or texts[500 if status >= 500 else 400]
+    lang = language()
     try:
-        html = render_template("errors/error.html", lang=lang, status=status, title=title, text=text,
-                               brand=texts["brand"], home=texts["home"], detail_label=texts["detail"],
+        title, text = TEXTS.get(status) or TEXTS[500 if status >= 500 else 400]
+        html = render_template("errors/error.html", status=status, title=str(title), text=str(text),
                                detail=printable(detail) if detail and lang == "en" and status < 500 else None)
     except Exception:  # noqa: BLE001 (a broken template must not turn an error into a crash)
-        html = None
+        title, html = "Error", None
     if html is None:
         return Response(f"{status} {title}\n", status=status, mimetype="text/plain")
     return Response(html, status=status, mimetype="text/html")

@@ -1,15 +1,63 @@
-"""The customer help page: a search box that answers as the visitor types (static/help.js over the
-JSON API) and, without JavaScript, `/search?q=` rendered on the server from the same search."""
-from flask import Blueprint, redirect, render_template, request, url_for
+"""The help centre's own pages: the home page (search box, topics by tag), the results of a search
+(server-rendered; as the visitor types, static/help.js swaps in the same results fragment), a tag's
+articles, and the question form for what no article answers.
 
+Lists show each topic once: the copy in the visitor's language, else the other with a note.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from kb.errors import InvalidInput, QueryError
+from webapp.forms import AskForm
+from webapp.i18n import language
 from webapp.services import services
 
 bp = Blueprint("help", __name__)
 
+RESULTS = 10
+TOPIC_TITLES = 4  # the articles a topic card lists on the home page
+
+
+def _searcher():
+    return services().searcher
+
+
+def tag_name(tag: str, lang: str) -> str:
+    """A tag as the visitor reads it: its name from articles/_tags.yml, else the tag itself."""
+    names = _searcher().manifest.get("tag_names", {}).get(tag) or {}
+    return names.get(lang) or names.get("en") or names.get("ru") or tag
+
+
+@bp.app_context_processor
+def tag_names():
+    return {"tag_name": tag_name}
+
+
+def _topics(lang: str) -> list[dict]:
+    """Every tag with the topics under it (one copy each, the visitor's language first), largest first."""
+    searcher = _searcher()
+    by_tag: dict[str, list[dict]] = {}
+    # The visitor's language first; a topic with no copy in it comes after, marked.
+    for article in sorted(searcher.topic_copies(lang), key=lambda a: a["lang"] != lang):
+        for tag in article["tags"]:
+            by_tag.setdefault(tag, []).append(article)
+    topics = [{"tag": tag, "name": tag_name(tag, lang), "count": len(articles), "articles": articles}
+              for tag, articles in by_tag.items()]
+    topics.sort(key=lambda t: (-t["count"], t["name"]))
+    return topics
+
 
 @bp.get("/")
 def index():
-    return render_template("help/index.html")
+    topics = _topics(language())
+    for topic in topics:
+        topic["articles"] = topic["articles"][:TOPIC_TITLES]
+    return render_template("help/index.html", topics=topics, query="")
+
+
+def _search(query: str):
+    return _searcher().search(query, limit=RESULTS, prefer_lang=language())
 
 
 @bp.get("/search")
@@ -17,5 +65,57 @@ def search():
     query = request.args.get("q", "")
     if not query.strip():
         return redirect(url_for("help.index"))
-    response = services().searcher.search(query, limit=10)
-    return render_template("help/search.html", query=query, response=response)
+    response = _search(query)
+    form = AskForm(formdata=None, question=query)
+    return render_template("help/search.html", query=query, response=response, form=form)
+
+
+@bp.get("/search/results")
+def results():
+    """The results fragment alone, for the page's script as the visitor types."""
+    query = request.args.get("q", "")
+    if not query.strip():
+        return ""
+    try:
+        response = _search(query)
+    except QueryError as exc:
+        return render_template("help/results_error.html", message=exc.message), 400
+    return render_template("help/results.html", query=query, response=response,
+                           form=AskForm(formdata=None, question=query) if response.no_match else None)
+
+
+@bp.get("/topics/<tag>")
+def topic(tag):
+    lang = language()
+    found = next((t for t in _topics(lang) if t["tag"] == tag), None)
+    if found is None:
+        abort(404)
+    return render_template("help/topic.html", topic=found)
+
+
+@bp.route("/ask", methods=["GET", "POST"])
+def ask():
+    """The question form: a ticket the visitor can follow by its link. Works without JavaScript."""
+    if request.method == "GET":
+        form = AskForm(formdata=None, question=request.args.get("q", "")[:2000])
+        return render_template("help/ask.html", form=form)
+    form = AskForm()
+    if not form.validate():
+        return render_template("help/ask.html", form=form), 400
+    try:
+        ticket = services().desk.create_ticket(
+            form.question.data, channel="web", language=language(), name=form.name.data or "",
+            email=form.email.data or None, phone=form.phone.data or None,
+            search_query=form.search_query.data or None, details=form.details.data or "")
+    except InvalidInput as exc:
+        form.form_errors.append(exc.message)
+        return render_template("help/ask.html", form=form), 400
+    if ticket["joined"]:
+        # Someone who only knows the address learns nothing about the open request (see tickets_api).
+        return redirect(url_for("help.joined"), code=303)
+    return redirect(url_for("status_pages.status", token=ticket["token"], new=1), code=303)
+
+
+@bp.get("/ask/joined")
+def joined():
+    return render_template("help/joined.html")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from kb.errors import InvalidInput, KBError, NotFound
 from kb.text import unprintable
@@ -15,14 +16,15 @@ _RATINGS = {str(n): n for n in range(1, 6)}
 
 def _page(token: str, message: str | None = None, error: str | None = None, code: int = 200):
     ticket = desk().status(token)  # NotFound: the error page, 404
-    response = render_template("tickets/status.html", ticket=ticket, token=token, message=message, error=error)
+    response = render_template("tickets/status.html", ticket=ticket, token=token, message=message, error=error,
+                               new=request.args.get("new") == "1")
     # The token in the address is the key: keep it out of caches and other sites' Referer headers.
     return response, code, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @bp.get("/<token>")
 def status(token):
-    return _page(token, message=request.args.get("done") and "Спасибо! · Thank you!")
+    return _page(token, message=request.args.get("done") and gettext("Thank you!"))
 
 
 def _field(name: str) -> str:

@@ -1,0 +1,152 @@
+"""A visitor in a real browser (Debian's Chromium through Playwright) on the sample knowledge base:
+searches as they type and with JavaScript off, opens an article, votes, switches language, asks
+what nothing answers and gets the confirmation page. Also measures keystroke → results drawn."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import threading
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def served(sample_index, sqlite_template, tmp_path):
+    """The app over the sample index on a real port (werkzeug in a thread); the real search models."""
+    from conftest import fake_embed, make_settings
+    from werkzeug.serving import make_server
+
+    from kb.services import Services
+    from webapp import create_app
+
+    shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
+    settings = make_settings(index_dir=sample_index, database_url=f"sqlite:///{tmp_path}/kb.sqlite")
+    services = Services(settings, duplicate_embed=fake_embed)  # the desk's duplicate check is not under test
+    services.warm_up(log=lambda *_: None)
+    app = create_app(settings, {"SECRET_KEY": "browser-test"}, services=services)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", services
+    server.shutdown()
+    thread.join(5)
+
+
+def _page(browser, lang="ru", javascript=True):
+    context = browser.new_context(locale=lang, java_script_enabled=javascript,
+                                  extra_http_headers={"Accept-Language": lang})
+    return context.new_page()
+
+
+def test_a_visitor_finds_reads_votes_switches_language_and_asks(served, browser):
+    from playwright.sync_api import expect
+
+    base, services = served
+    page = _page(browser, "ru")
+    page.goto(base + "/")
+    expect(page.locator("h1")).to_have_text("Чем помочь?")
+    expect(page.locator("#q")).to_be_focused()
+
+    # As they type: results appear without pressing Enter, linking to the article pages.
+    page.keyboard.type("передумал, можно отказаться от покупки?", delay=20)
+    first = page.locator("#results .result h2 a").first
+    expect(first).to_have_text("Как отменить заказ?")
+    expect(page.locator("#results")).not_to_contain_text("cancel-order")  # no ids, no percentages
+    expect(page.locator("#results")).not_to_contain_text("%")
+
+    first.click()
+    expect(page.locator("article h1")).to_have_text("Как отменить заказ?")
+    html = page.content()
+    assert "Для оператора" not in html and "OMS" not in html, "the operator notes reached the visitor"
+
+    # "Was this helpful?" → No: stored with the question, and the question form is offered.
+    page.get_by_role("button", name="Нет").click()
+    expect(page.get_by_role("status")).to_contain_text("Жаль, что не помогло")
+    [vote] = services.votes.recent()
+    assert vote["article_id"] == "cancel-order" and not vote["helpful"]
+    assert vote["question"] == "передумал, можно отказаться от покупки?" and vote["position"] == 1
+
+    # The switch: the same topic in English, and English stays chosen.
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("article h1")).to_have_text("How do I cancel an order?")
+    expect(page.locator("header .brand")).to_have_text("Help centre")
+    assert "For operators" not in page.content() and "OMS" not in page.content()
+    page.goto(base + "/")
+    expect(page.locator("h1")).to_have_text("How can we help?")
+
+    # Nothing answers: the page says so, the form is filled with the question; a ticket results.
+    question = "Can I pay for my order with a kilogram gold bar?"
+    page.locator("#q").fill(question)
+    expect(page.locator("#results .none")).to_contain_text("no ready answer")
+    expect(page.locator("#question")).to_have_value(question)
+    page.locator("#email").fill("visitor@example.com")
+    page.get_by_role("button", name="Send the question").click()
+    expect(page.locator("h1")).to_have_text("We have your question")
+    expect(page.locator("#place")).to_have_text(re.compile(r"^\d+$"))
+    expect(page.locator("#expected time")).not_to_be_empty()
+    status_link = page.locator(".status-link a")
+    token = status_link.get_attribute("href").rsplit("/", 1)[1]
+    assert services.desk.status(token)["question"] == question
+
+
+def test_without_javascript_search_article_and_the_question_form_work(served, browser):
+    from playwright.sync_api import expect
+
+    base, services = served
+    page = _page(browser, "en", javascript=False)
+    page.goto(base + "/")
+    page.locator("#q").fill("how long does a refund take to reach my card")
+    page.locator("#q").press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=how"))
+    first = page.locator("#results .result h2 a").first
+    expect(first).to_be_visible()
+    first.click()
+    expect(page.locator("article h1")).to_be_visible()
+    page.get_by_role("button", name="Yes").click()
+    expect(page.get_by_role("status")).to_contain_text("Glad it helped")
+    assert services.votes.recent()[0]["helpful"] is True
+
+    page.goto(base + "/search?q=" + "Do you sell tickets to the Moon landing?")
+    expect(page.locator("#results .none")).to_be_visible()
+    page.locator("#phone").fill("+7 912 345-67-89")
+    page.get_by_role("button", name="Send the question").click()
+    expect(page.locator("h1")).to_have_text("We have your question")
+
+
+def test_keystroke_to_results_drawn_in_the_browser(served, browser, tmp_path):
+    """Every keystroke of a few questions typed at a person's pace: the time from the input event
+    to the results painted. The target is p95 under 100 ms on this 2-core machine."""
+    base, _ = served
+    page = _page(browser, "ru")
+    page.goto(base + "/")
+    page.evaluate("""() => {
+      window.latencies = [];
+      const box = document.getElementById('q'), out = document.getElementById('results');
+      let started = {};
+      box.addEventListener('input', () => { started[box.value.trim()] = performance.now(); }, true);
+      out.addEventListener('results', e => {
+        const t0 = started[e.detail.query];
+        if (t0 === undefined) return;
+        requestAnimationFrame(() => setTimeout(() => window.latencies.push(performance.now() - t0), 0));
+      });
+    }""")
+    questions = ["где мой заказ", "как вернуть товар", "не приходит код", "оплата картой не проходит",
+                 "сколько стоит доставка", "how do I reset my password"]
+    for question in questions:
+        page.locator("#q").fill("")
+        page.locator("#q").press_sequentially(question, delay=140)
+        page.wait_for_timeout(400)
+    latencies = page.evaluate("window.latencies")
+    assert len(latencies) >= 40, latencies
+    p50 = statistics.median(latencies)
+    p95 = statistics.quantiles(latencies, n=20)[18]
+    report = {"keystrokes": len(latencies), "p50_ms": round(p50, 1), "p95_ms": round(p95, 1)}
+    print("keystroke to results drawn:", json.dumps(report))
+    if out := os.environ.get("KB_BROWSER_LATENCY_OUT"):
+        Path(out).write_text(json.dumps(report))
+    # The bound is loose for a loaded CI machine; the measured figures are quoted in the issue note.
+    assert p95 < 300, report

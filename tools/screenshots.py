@@ -1,0 +1,59 @@
+"""Screenshots of the help centre's pages at desktop and phone width, in Russian and English, into
+docs/screenshots/, taken in Debian's Chromium from a running server (`make run`, or `kb serve`):
+
+    .venv/bin/python tools/screenshots.py http://127.0.0.1:8000
+
+It asks one question nothing answers through the form, so the confirmation page has a real ticket.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+WIDTHS = {"desktop": 1280, "phone": 390}
+PAGES = [  # (name, path, languages)
+    ("home", "/", ("ru", "en")),
+    ("search", "/search?q=где мой заказ", ("ru",)),
+    ("search", "/search?q=how long until my refund arrives", ("en",)),
+    ("no-answer", "/search?q=Можно ли оплатить заказ слитком золота?", ("ru",)),
+    ("article", "/articles/cancel-order?q=отменить заказ&pos=1", ("ru",)),
+    ("article", "/articles/en-cancel-order", ("en",)),
+    ("article-other-language", "/articles/en-customs-duties", ("ru",)),
+    ("topic", "/topics/delivery", ("ru", "en")),
+    ("ask", "/ask?q=Можно ли оплатить заказ слитком золота?", ("ru",)),
+    ("not-found", "/articles/no-such-article", ("ru", "en")),
+]
+
+
+def main(base: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        for device, width in WIDTHS.items():
+            for lang in ("ru", "en"):
+                context = browser.new_context(viewport={"width": width, "height": 900}, locale=lang,
+                                              extra_http_headers={"Accept-Language": lang})
+                page = context.new_page()
+                for name, path, languages in PAGES:
+                    if lang in languages:
+                        page.goto(base + path)
+                        page.screenshot(path=OUT / f"{name}-{lang}-{device}.png", full_page=True)
+                # The confirmation and status page, from a question sent through the form.
+                page.goto(base + "/ask?q=" + ("Можно ли оплатить заказ слитком золота?" if lang == "ru"
+                                              else "Can I pay with a gold bar?"))
+                page.locator("#name").fill("Анна" if lang == "ru" else "Anna")
+                page.locator("#email").fill(f"screenshots-{device}-{lang}@example.com")
+                page.locator("form.ask-form button[type=submit]").click()
+                page.wait_for_load_state()
+                page.screenshot(path=OUT / f"confirmation-{lang}-{device}.png", full_page=True)
+                context.close()
+        browser.close()
+    print(f"screenshots in {OUT}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8000")

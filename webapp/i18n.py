@@ -1,0 +1,80 @@
+"""The interface language: Russian or English, from the visitor's choice (a cookie set by the
+switch) or else their browser's Accept-Language. Words come from the message catalogues in
+webapp/translations (Flask-Babel); dates and plurals follow the language too.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_babel import Babel, get_locale
+
+LANGUAGES = ("ru", "en")
+DEFAULT = "en"
+COOKIE = "lang"
+COOKIE_AGE = 365 * 24 * 3600
+# The switch names the other language in that language, so a visitor who cannot read this one finds it.
+NAMES = {"ru": "Русский", "en": "English"}
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    try:
+        return request.accept_languages.best_match(LANGUAGES) or DEFAULT
+    except Exception:  # noqa: BLE001 (a broken header must not break a page, not even the error page)
+        return DEFAULT
+
+
+def language() -> str:
+    """The language of this request's interface: 'ru' or 'en'."""
+    try:
+        return str(get_locale() or DEFAULT)
+    except Exception:  # noqa: BLE001 (outside a request, or while an error page is being made)
+        return DEFAULT
+
+
+def _local(target: str | None) -> str | None:
+    """`target` if it is a path on this site (never another host: no open redirect), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+@bp.get("/language/<code>")
+def switch(code):
+    """Remember the visitor's choice and go back to the page they were on (or to its translation)."""
+    if code not in LANGUAGES:
+        from werkzeug.exceptions import NotFound
+
+        raise NotFound()
+    response = redirect(_local(request.args.get("next")) or url_for("help.index"), code=303)
+    response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+def switch_link(target: str | None = None) -> dict:
+    """The header's switch: the other language's name and the address that selects it, back to
+    `target` (by default the page being shown)."""
+    other = "en" if language() == "ru" else "ru"
+    try:
+        url = url_for("i18n.switch", code=other, next=target or request.full_path.rstrip("?"))
+    except Exception:  # noqa: BLE001 (an address that cannot be quoted back, e.g. on an error page)
+        url = url_for("i18n.switch", code=other)
+    return {"lang": other, "name": NAMES[other], "url": url}
+
+
+def register(app, timezone: str = "UTC") -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", timezone)
+    Babel(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def interface_language():
+        return {"ui_lang": language(), "switch_link": switch_link}
