@@ -1,13 +1,28 @@
-"""JSON API, version 1. Every answer is JSON; every error has the shape in webapp.errors."""
+"""JSON API, version 1. Every answer is JSON; every error has the shape in webapp.errors.
+
+Each route is documented with its models (webapp.api_schemas); the OpenAPI document of them all is
+at /api/v1/openapi.json and shown as a page at /api/v1/docs."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, render_template, request
 
 from kb.errors import NotFound, QueryError
 from kb.search.searcher import clean_query
+from webapp.api_schemas import (
+    Article,
+    Health,
+    SearchAnswer,
+    SearchQuery,
+    openapi_document,
+    operation,
+    operations,
+)
 from webapp.services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# The document and its page: the only routes of the API that are not in the document.
+DOCUMENT_ENDPOINTS = {"api.openapi", "api.docs"}
 
 
 def searcher():
@@ -25,7 +40,11 @@ def _int_arg(name: str, default: int) -> int:
 
 
 @bp.get("/search")
+@operation({200: SearchAnswer}, (400, 503, 500), query=SearchQuery, tag="search")
 def search():
+    """Search the knowledge base
+
+    The best answers to a question, best first; `no_match` says whether any of them answers it."""
     query = request.args.get("q")
     if query is None:
         raise QueryError("missing `q`: pass the question as ?q=...")
@@ -35,7 +54,11 @@ def search():
 
 
 @bp.get("/articles/<path:article_id>")
+@operation({200: Article}, (404, 503, 500), tag="search", path_parameters={"article_id": "the article's id"})
 def article(article_id):
+    """One article
+
+    The public part of an article, by the id a search result gives."""
     found = searcher().by_id.get(article_id)
     if found is None:
         raise NotFound(f"no article with id {article_id!r}")
@@ -44,6 +67,23 @@ def article(article_id):
 
 
 @bp.get("/health")
+@operation({200: Health}, (503, 500), tag="search")
 def health():
+    """Whether the service can answer
+
+    A 503 until the search index is built."""
     s = searcher()
     return jsonify({"status": "ok", "articles": len(s.articles), "built_at": s.manifest["built_at"]})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/docs")
+def docs():
+    """The OpenAPI document as a page: no script, nothing from another site."""
+    document = openapi_document()
+    return render_template("api/docs.html", info=document["info"], version=document["openapi"],
+                           operations=operations(document))

@@ -7,6 +7,16 @@ from kb.desk.desk import Desk
 from kb.desk.records import checked_token
 from kb.desk.shapes import jsonable
 from kb.errors import InvalidInput
+from webapp.api_schemas import (
+    TOKEN,
+    TicketCreated,
+    TicketDetails,
+    TicketJoined,
+    TicketRating,
+    TicketRequest,
+    TicketStatus,
+    operation,
+)
 from webapp.json_input import RATING, TEXT, json_object
 from webapp.services import services
 
@@ -40,7 +50,12 @@ def _links(token: str) -> dict:
 
 
 @bp.post("")
+@operation({201: TicketCreated, 202: TicketJoined}, (400, 413, 500), json=TicketRequest, tag="tickets")
 def create():
+    """Ask a question as a ticket
+
+    201: a new request, with its token and links. 202: the same customer asked the same thing
+    while a request is open, and the question was added to it."""
     data = json_object(FIELDS)
     channel = data.pop("channel", None)
     ticket = desk().create_ticket(data.pop("question", None), channel="web" if channel is None else channel, **data)
@@ -54,17 +69,31 @@ def create():
 
 
 @bp.get("/<token>")
+@operation({200: TicketStatus}, (404, 500), tag="tickets", path_parameters=TOKEN)
 def status(token):
+    """A request's status
+
+    What the customer sees: the status, the place in the queue, the expected time, the answer."""
     return jsonify(jsonable(desk().status(token)))
 
 
 @bp.post("/<token>/details")
+@operation({200: TicketStatus}, (400, 404, 409, 413, 500), json=TicketDetails, tag="tickets",
+           path_parameters=TOKEN)
 def add_details(token):
+    """Add to the question
+
+    A solved request opens again; a closed one is a 409."""
     return jsonify(jsonable(desk().add_details(token, json_object({"text": TEXT}).get("text"))))
 
 
 @bp.post("/<token>/rating")
+@operation({200: TicketStatus}, (400, 404, 409, 413, 500), json=TicketRating, tag="tickets",
+           path_parameters=TOKEN)
 def rate(token):
+    """Rate the answer
+
+    Only a solved request can be rated (else a 409); rating it closes it."""
     data = json_object({"rating": RATING})
     if "rating" not in data:
         raise InvalidInput("send the rating: {\"rating\": 1..5}")

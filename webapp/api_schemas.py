@@ -1,0 +1,290 @@
+"""The JSON API's shapes: a pydantic model for each route's query, body and answer, and for the one
+error body; `spec`, the spectree instance that makes the OpenAPI 3 document from them.
+
+The routes decorate themselves with `operation(...)`, which only documents: spectree's own request
+checks would answer 422 with pydantic's error list, and the API answers bad input with a 400 in
+the one error shape (webapp.errors), so the routes keep reading their input themselves
+(webapp.json_input, kb.search.searcher.clean_query). tests/test_openapi.py checks real answers
+against the document, and tests/test_api_fuzz.py runs Schemathesis on it against `kb serve`.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from spectree import Response, SpecTree
+
+from kb.articles import LANGUAGES
+from kb.desk.records import MAX_QUESTION, MAX_TEXT
+from kb.desk.tables import CHANNELS, STATUSES, TIERS
+from kb.search.searcher import MAX_QUERY_CHARS
+
+# Text a person can type: no control character but tab and line breaks (kb.text.unprintable, which
+# also refuses lone surrogates: JSON Schema cannot say that).
+TYPED = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+
+Language = Literal[LANGUAGES]
+Channel = Literal[CHANNELS]
+Status = Literal[STATUSES]
+Tier = Literal[TIERS]
+
+
+class Shape(BaseModel):
+    """No field beyond the declared ones: in a body, an unknown field is a 400; in an answer, one
+    the document does not name fails the tests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- the one error shape --------------------------------------------------------------------------
+
+class ErrorDetail(Shape):
+    status: int = Field(ge=400, le=599, description="the HTTP status again")
+    code: str = Field(description=("what went wrong, for programs: invalid_query, invalid_input, not_found, "
+                                   "conflict, index_missing, request_entity_too_large, method_not_allowed, "
+                                   "internal_error, ..."))
+    message: str = Field(description="what went wrong, for people (English): what to fix")
+
+
+class ErrorBody(Shape):
+    """Every error under /api/ has this shape, whatever the status."""
+
+    error: ErrorDetail
+
+
+# What each error status means on this API; each operation lists those it can answer.
+ERRORS = {
+    400: "bad input: a missing or malformed parameter or body (invalid_query, invalid_input)",
+    404: "no such article or request; a malformed token is a 404 too (not_found)",
+    409: "the request changed first: closed, or not answered yet (conflict)",
+    413: "the body is larger than 1 MiB (request_entity_too_large)",
+    500: "an error on our side, logged; the message gives no details (internal_error)",
+    503: "the search index is not built yet (index_missing)",
+}
+
+
+# --- search and articles --------------------------------------------------------------------------
+
+class SearchQuery(Shape):
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=TYPED, examples=["how do I cancel my order"],
+                   description=(f"the question: up to {MAX_QUERY_CHARS} characters once runs of spaces are "
+                                "one, no control characters"))
+    lang: Literal["", *LANGUAGES] = Field("", examples=["en"], description="only articles in this language; empty: any")
+    limit: int = Field(5, ge=1, le=50, examples=[3], description="how many results at most")
+
+
+class SearchResult(Shape):
+    id: str
+    title: str
+    lang: Language
+    score: float = Field(description="the ranking score (only its order means anything)")
+    confidence: float = Field(ge=0, le=1, description="this article's calibrated confidence")
+    matched: str = Field(description="the known phrasing (or answer passage) closest to the question")
+    snippet: str = Field(description="HTML-escaped text of the answer with the question's words in <mark>")
+    tags: list[str]
+
+
+class SearchAnswer(Shape):
+    query: str = Field(description="the question as it was searched (runs of spaces made one)")
+    lang: Language = Field(description="the question's language")
+    no_match: bool = Field(description="true when `confidence` is under 0.5: nothing answers the question")
+    confidence: float = Field(ge=0, le=1, description="the first result's confidence (0 without results)")
+    results: list[SearchResult]
+    took_ms: float = Field(ge=0)
+
+
+class Article(Shape):
+    """The public part of an article (never the operators' notes)."""
+
+    id: str
+    title: str
+    lang: Language
+    questions: list[str] = Field(description="the questions the article answers")
+    tags: list[str]
+    body: str = Field(description="Markdown")
+
+
+class Health(Shape):
+    status: Literal["ok"]
+    articles: int = Field(ge=0, description="articles in the loaded index")
+    built_at: str = Field(description="when the index was built, local time with its offset (+0300)")
+
+
+# --- tickets --------------------------------------------------------------------------------------
+
+class TicketRequest(Shape):
+    """A question nothing answered. Give an e-mail address or a phone number (or both). Text holds
+    no control characters."""
+
+    # Documentation only (the body is read by webapp.json_input): one of the two contacts is needed.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": [contact], "properties": {contact: {"type": "string"}}} for contact in ("email", "phone")]})
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION, pattern=TYPED, examples=["Where is my parcel?"])
+    email: str | None = Field(None, max_length=320, pattern=TYPED, json_schema_extra={"format": "email"},
+                              examples=["ann@example.com"])
+    phone: str | None = Field(None, max_length=64, pattern=TYPED, examples=["+7 900 123-45-67"],
+                              description="5 to 20 digits; spaces, dashes and brackets are ignored")
+    name: str | None = Field(None, max_length=200, pattern=TYPED, examples=["Ann"])
+    channel: Channel | None = Field(None, examples=["chat"], description="missing or null: web")
+    language: Literal["", *LANGUAGES] | None = Field(None, examples=["en"], description="missing, null or empty: guessed")
+    search_query: str | None = Field(None, max_length=MAX_QUESTION, pattern=TYPED, examples=["parcel"],
+                                     description="what the customer searched for")
+    details: str | None = Field(None, max_length=MAX_TEXT, pattern=TYPED, examples=["Order 12345"])
+
+
+class TicketCreated(Shape):
+    number: int
+    token: str = Field(description="the secret the customer follows the request with")
+    status: Status
+    joined: Literal[False]
+    status_url: str = Field(description="the customer's status page")
+    api_url: str = Field(description="the request's status in this API")
+
+
+class TicketJoined(Shape):
+    """The same customer asked the same thing while a request is open: the question was added to it.
+    Nothing about that request is shown (knowing an e-mail address proves nothing)."""
+
+    joined: Literal[True]
+    message: str
+
+
+class TicketStatus(Shape):
+    """What the customer may see of their request: no operator logins, no internal deadlines."""
+
+    number: int
+    status: Status
+    tier: Tier
+    channel: Channel
+    language: Language | None
+    question: str
+    details: str | None
+    created_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    operator: str | None = Field(description="the first name of whoever handles it")
+    place_in_queue: int | None = Field(ge=1, description="while it waits: 1 is next")
+    expected_answer_at: datetime | None
+    answer: str | None
+    article_id: str | None
+    rating: int | None = Field(ge=1, le=5)
+    can_add_details: bool
+    can_rate: bool
+
+
+class TicketDetails(Shape):
+    text: str = Field(min_length=1, max_length=MAX_TEXT, pattern=TYPED, examples=["Order 12345"],
+                      description="more about the question")
+
+
+class TicketRating(Shape):
+    rating: int = Field(ge=1, le=5, examples=[5], description="a JSON integer (not 5.0, not true)")
+
+
+TOKEN = {"token": "the token the request was created with"}
+
+
+# --- the document ---------------------------------------------------------------------------------
+
+spec = SpecTree(
+    "flask",
+    title="Help centre JSON API",
+    version="1",
+    description=("Search the knowledge base and follow a question as a ticket. Every error has one shape, "
+                 "`{\"error\": {\"status\", \"code\", \"message\"}}`, and bad input is a 4xx, never a 500."),
+    mode="strict",  # only the routes decorated with `operation`: not the HTML pages
+    page_templates={},  # spectree's pages load scripts from a CDN; /api/v1/docs is ours
+    naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda _parent, child: child,
+    validation_error_model=ErrorBody,
+)
+
+
+def operation(ok: dict[int, type[BaseModel]], errors: tuple[int, ...], *, query: type[BaseModel] | None = None,
+              json: type[BaseModel] | None = None, tag: str, path_parameters: dict[str, str] | None = None):
+    """Document a route: its answers by status, the error statuses it can answer (each with
+    `ErrorBody`), its query or JSON body. Nothing is checked at request time (see the module)."""
+    answers = {f"HTTP_{status}": model for status, model in ok.items()}
+    answers.update({f"HTTP_{status}": (ErrorBody, ERRORS[status]) for status in errors})
+    # spectree adds a response for its own validation errors: it is the first listed, already ErrorBody.
+    return spec.validate(query=query, json=json, resp=Response(**answers), tags=[tag], skip_validation=True,
+                         validation_error_status=errors[0], path_parameter_descriptions=path_parameters)
+
+
+_generating = threading.Lock()
+
+
+def openapi_document() -> dict:
+    """The OpenAPI document of the current app's routes (made once, then kept by spectree)."""
+    with _generating:  # spectree moves nested schemas out while it makes the document: once only
+        return spec.spec
+
+
+# --- the docs page --------------------------------------------------------------------------------
+
+def _resolve(document: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def describe(document: dict, schema: dict) -> str:
+    """A JSON schema in a few words: `integer, 1..50`, `one of: ru, en`, `string or null`, `array of SearchResult`."""
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[1]
+    if "anyOf" in schema:
+        return " or ".join(describe(document, option) for option in schema["anyOf"])
+    if "const" in schema:
+        return f"always {schema['const']!r}".replace("True", "true").replace("False", "false")
+    if "enum" in schema:
+        return "one of: " + ", ".join(repr(v) if v == "" else str(v) for v in schema["enum"])
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"array of {describe(document, schema.get('items', {}))}"
+    bounds = ""
+    if "minimum" in schema or "maximum" in schema:
+        bounds = f", {schema.get('minimum', '')}..{schema.get('maximum', '')}"
+    elif "maxLength" in schema:
+        bounds = f", {schema.get('minLength', 0)}..{schema['maxLength']} characters"
+    if schema.get("format") and schema["format"] != "path":
+        kind = f"{kind} ({schema['format']})"
+    return kind + bounds
+
+
+def fields(document: dict, schema: dict) -> list[dict]:
+    """The fields of an object schema: name, type, required, description."""
+    schema = _resolve(document, schema)
+    required = set(schema.get("required", []))
+    return [{"name": name, "type": describe(document, field_schema), "required": name in required,
+             "description": field_schema.get("description", ""),
+             "default": field_schema.get("default")}
+            for name, field_schema in schema.get("properties", {}).items()]
+
+
+def operations(document: dict) -> list[dict]:
+    """Each operation of the document, ready for the docs page."""
+    found = []
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            responses = []
+            for status, answer in sorted(op["responses"].items()):
+                content = answer.get("content", {}).get("application/json", {}).get("schema")
+                responses.append({"status": status, "description": answer.get("description", ""),
+                                  "schema": describe(document, content) if content else "",
+                                  "fields": fields(document, content) if content and status < "400" else []})
+            found.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                          "description": op.get("description", ""), "tag": (op.get("tags") or [""])[0],
+                          "anchor": f"{method}-{path.strip('/').replace('/', '-').replace('{', '').replace('}', '')}",
+                          "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
+                                          "type": describe(document, p.get("schema", {})),
+                                          "description": p.get("description", ""),
+                                          "default": p.get("schema", {}).get("default")}
+                                         for p in op.get("parameters", [])],
+                          "body": describe(document, body) if body else "",
+                          "body_fields": fields(document, body) if body else [],
+                          "responses": responses})
+    return found
