@@ -19,3 +19,15 @@ def test_health_without_an_index_is_a_503_in_the_error_shape(tmp_path):
     assert response.status_code == 503 and response.mimetype == "application/json"
     error = response.get_json()["error"]
     assert error["status"] == 503 and error["code"] == "index_missing" and "kb index" in error["message"]
+
+
+def test_limit_is_written_in_the_digits_0_to_9(client):
+    # Found probing the API beside the Schemathesis run: int() took " 5", "5_0" (50), "+5" and other scripts' digits ("٣", "５")
+    # as a limit, which the OpenAPI document's `integer` does not allow.
+    for limit in (" 5", "5_0", "+5", "٣", "５", "5.0", "-1", "1e1", "9" * 5000):
+        response = client.get("/api/v1/search", query_string={"q": "refund", "limit": limit})
+        assert response.status_code == 400, limit
+        assert response.get_json()["error"]["code"] == "invalid_query"
+    for limit, count in (("01", 1), ("3", 3), ("", 5)):
+        response = client.get("/api/v1/search", query_string={"q": "refund", "limit": limit})
+        assert response.status_code == 200 and len(response.get_json()["results"]) == count

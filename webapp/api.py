@@ -30,13 +30,14 @@ def searcher():
 
 
 def _int_arg(name: str, default: int) -> int:
+    """A whole number written in the digits 0-9 (Python's int() would also take " 5", "5_0" and
+    other scripts' digits, which the document's `integer` does not allow)."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise QueryError(f"`{name}` must be a whole number, not {raw!r}") from None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise QueryError(f"`{name}` must be a whole number, not {raw[:20]!r}")
+    return int(raw)
 
 
 @bp.get("/search")
