@@ -31,7 +31,11 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     app.extensions["kb"] = services or Services(settings)
     i18n.register(app, settings.timezone)
     # Every form posted from a page carries a CSRF token; the JSON API is for programs and has none.
-    CSRFProtect(app).exempt(tickets_api.bp)
+    csrf = CSRFProtect(app)
+    csrf.exempt(tickets_api.bp)
+    # The question form checks its own token (a FlaskForm field), so an expired one shows the form
+    # again with everything the visitor typed, instead of an error page that loses it.
+    csrf.exempt(help_pages.ask)
     errors.register(app)
     security.register(app)
     app.register_blueprint(api.bp)
