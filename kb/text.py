@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
-from whoosh.lang.snowball.english import EnglishStemmer
-from whoosh.lang.snowball.russian import RussianStemmer
-from whoosh.lang.stopwords import stoplists
+import Stemmer
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
@@ -17,8 +15,29 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # PostgreSQL refuses NUL in text, and a lone surrogate cannot even be encoded as UTF-8.
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
-_ru_stem = RussianStemmer().stem
-_en_stem = EnglishStemmer().stem
+# A term of the keyword index: letters and digits, with the parts of a code or name written with
+# `-`, `_`, `.` or `/` (E-4012, ERR_CONN, Wi-Fi, 24/7) kept together.
+_TERM = re.compile(r"[^\W_]+(?:[-_./][^\W_]+)*")
+_JOINER = re.compile(r"[-_./]")
+_DIGIT = re.compile(r"\d")
+# Words too common to tell articles apart (the Snowball stop lists, as whoosh had them).
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below
+between both but by can did do does doing don down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most
+my myself no nor not now of off on once only or other our ours ourselves out over own s same she
+should so some such t than that the their theirs them themselves then there these they this those
+through to too under until up very was we were what when where which while who whom why will with
+you your yours yourself yourselves
+а без более больше будет будто бы был была были было быть в вам вас вдруг ведь во вот впрочем все
+всегда всего всех всю вы где да даже два для до другой его ее ей ему если есть еще ж же за зачем
+здесь и из или им иногда их к как какая какой когда конечно кто куда ли лучше между меня мне много
+может можно мой моя мы на над надо наконец нас не него нее ней нельзя нет ни нибудь никогда ним них
+ничего но ну о об один он она они опять от перед по под после потом потому почти при про раз разве с
+сам свою себе себя сейчас со совсем так такой там тебя тем теперь то тогда того тоже только том тот
+три тут ты у уж уже хорошо хоть чего чем через что чтоб чтобы чуть эти этого этой этом этот эту я
+""".split())
+_stemmers = threading.local()  # a PyStemmer stemmer serves one thread at a time
 
 
 def unprintable(text: str) -> str | None:
@@ -41,25 +60,39 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Stem one lower-case word with the stemmer of its own alphabet."""
-    if _CYRILLIC.search(word):
-        return _ru_stem(word)
-    return _en_stem(word)
+    stemmers = getattr(_stemmers, "value", None)
+    if stemmers is None:
+        stemmers = _stemmers.value = {"ru": Stemmer.Stemmer("russian"), "en": Stemmer.Stemmer("english")}
+    return stemmers["ru" if _CYRILLIC.search(word) else "en"].stemWord(word)
 
 
 def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-class BilingualStemFilter(Filter):
-    """Stems each token by its alphabet, so one field holds Russian and English text."""
+def name_terms(text: str, lang: str) -> set[str]:
+    """The terms of a text written as a code or a name rather than a word: with a digit (E-4012,
+    SPRING25), in the other alphabet than the text's language (chargeback in Russian text), or with
+    a capital after the first letter (ERR_CONN, SMS, iPhone, ТурбоДоставка). A capital at a word's
+    start says little: sentences, list items and button labels start with one too."""
+    other_alphabet = _LATIN if lang == "ru" else _CYRILLIC
+    found = set()
+    for token in _TERM.findall(text):
+        parts = _JOINER.split(token)  # SMS-код: the code is a name, not the word it is joined to
+        for piece in ([_JOINER.sub("", token)] if len(parts) > 1 else []) + parts:
+            if _DIGIT.search(piece) or other_alphabet.search(piece) or piece[1:] != piece[1:].lower():
+                found.update(terms(piece))
+    return found
 
-    def __call__(self, tokens):
-        for token in tokens:
-            token.text = stem(token.text.replace("ё", "е"))
-            yield token
 
-
-def analyzer():
-    stop_words = frozenset(stoplists["en"]) | frozenset(stoplists["ru"])
-    return (RegexTokenizer(r"\w+") | LowercaseFilter()
-            | StopFilter(stoplist=stop_words, minsize=1) | BilingualStemFilter())
+def terms(text: str) -> list[str]:
+    """The keyword index's terms of a text, in order: stop words dropped, words stemmed by their
+    alphabet, anything with a digit kept as written. A code or name with joiners counts whole
+    (`e4012`) and by its parts (`e`, `4012`), so `E-4012`, `e4012` and `E 4012` all meet it."""
+    found = []
+    for token in _TERM.findall(fold(text)):
+        parts = _JOINER.split(token)
+        for word in ([_JOINER.sub("", token)] if len(parts) > 1 else []) + parts:
+            if word not in STOP_WORDS:
+                found.append(word if _DIGIT.search(word) else stem(word))
+    return found

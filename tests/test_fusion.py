@@ -27,6 +27,13 @@ def test_all_equal_scores_survive_fusion():
     assert fusion.normalise_keyword(np.zeros(3)).tolist() == [0, 0, 0]
 
 
+def test_a_code_in_the_question_counts_more_than_a_name():
+    names, codes = np.array([2.0, 4.0, 0.0]), np.array([3.0, 0.0, 0.0])  # BM25 per article
+    evidence = fusion.keyword_evidence(names, codes)
+    assert evidence.argmax() == 0 and evidence[2] == 0
+    assert not fusion.keyword_evidence(np.zeros(3), np.zeros(3)).any()
+
+
 def test_classifier_probability_can_reorder_close_cosines():
     semantic = np.array([0.80, 0.79])
     assert fusion.rank_scores(semantic, np.array([0.1, 0.9]), None).argmax() == 1

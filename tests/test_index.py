@@ -7,14 +7,14 @@ from kb.search.build import BuildError, build_index
 from kb.search.searcher import Searcher
 
 
-def test_build_writes_whoosh_faiss_and_manifest(small_kb, small_index_dir):
+def test_build_writes_keywords_faiss_and_manifest(small_kb, small_index_dir):
     report = build_index(small_kb, small_index_dir)
     current = small_index_dir / "current"
     manifest = json.loads((current / "manifest.json").read_text())
     assert report.articles == 5 and manifest["counts"]["articles"] == 5
     assert set(manifest["models"]) == {"minilm", "use", "e5"}
     assert set(manifest["articles"]) == {"cancel-order", "track-order", "reset-password", "en-return-item", "en-payment-methods"}
-    assert (current / "whoosh").is_dir() and (current / "e5.phrasings.faiss").exists()
+    assert (current / "keywords.npz").exists() and (current / "e5.phrasings.faiss").exists()
     calibration = manifest["calibration"]["sets"]
     assert set(calibration) == set(manifest["encoder_sets"]) == {"en", "multi"}
     for learnt in calibration.values():  # similarity (≤ 1) plus the classifier's probability (≤ 1)
@@ -53,7 +53,7 @@ def test_a_crash_mid_build_leaves_the_previous_index_and_no_debris(small_kb, sma
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("kb.search.build.write_whoosh", explode)
+    monkeypatch.setattr("kb.search.keywords.KeywordIndex.save", explode)
     with pytest.raises(BuildError, match="disk full"):
         build_index(small_kb, small_index_dir)
     assert (small_index_dir / "current").resolve() == before

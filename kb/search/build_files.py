@@ -32,8 +32,8 @@ class BuildFiles:
         return self.folder / "passage_article.npy"
 
     @property
-    def whoosh(self) -> Path:
-        return self.folder / "whoosh"
+    def keywords(self) -> Path:  # the BM25 matrix of terms by articles (kb.search.keywords)
+        return self.folder / "keywords.npz"
 
     def faiss(self, encoder: str, part: str) -> Path:
         return self.folder / f"{encoder}.{part}.faiss"

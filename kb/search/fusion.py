@@ -15,11 +15,18 @@ from kb.search.encoders import (
 
 # How much the classifier's probability adds to the fused cosine when ranking (docs/quality.md).
 CLASSIFIER_WEIGHT = 1.0
-# How much the keyword (BM25) evidence adds, as a share of the best keyword score of the query.
-# It would only rank (confidence stays the calibrated similarity, which rank fusion would ruin).
-# 0.1 gains 0.009 ru top1, but whoosh scoring costs 13-22 ms a question at 1,000 articles: off
-# until keyword scores come cheaper (docs/quality.md).
-KEYWORD_WEIGHT = 0.0
+# How much keyword evidence adds (`keyword_evidence`), each as a share of the question's best BM25
+# (kb.search.keywords). Over every term it added nothing on the banking sets beyond the encoders and
+# n-grams, and from 0.1 on cost top1 and auroc on banking-en. Over the terms the articles write as
+# names (SMS, PIN, ТурбоДоставка, chargeback in Russian text) 0.15 adds 0.004 top1 on banking-en
+# (auroc +0.0001), but on banking-ru, where character n-grams already match names spelled alike,
+# every weight from 0.05 to 0.5 cost a query or two: names count only where n-grams are not used.
+# A code (letters and digits: E-4012, ПРИВЕТ500) names exactly what it means and counts fully: the
+# article that contains the question's code comes first unless the meaning points elsewhere by more
+# than 1.0 (the banking sets hold no codes). Both rank only: the confidence stays the calibrated
+# similarity of the article that comes first.
+KEYWORD_WEIGHT = 0.15
+CODE_WEIGHT = 1.0
 # How much character n-gram evidence (kb.search.ngrams) adds for a question that no encoder of its own
 # language embeds: +0.022 top1 on banking-ru, +0.004 on banking-xling (names and numbers written
 # alike in both languages); on English questions, next to MiniLM, it cost 0.005 (docs/quality.md).
@@ -118,6 +125,13 @@ def normalise_keyword(keyword: np.ndarray) -> np.ndarray:
     return keyword / top if top > 0 else np.zeros_like(keyword)
 
 
+def keyword_evidence(names: np.ndarray, codes: np.ndarray, with_names: bool = True) -> np.ndarray:
+    """What keywords add to an article's ranking score, from the BM25 of the question's codes and,
+    `with_names` (where no n-gram evidence is used), of its names."""
+    evidence = CODE_WEIGHT * normalise_keyword(codes)
+    return evidence + KEYWORD_WEIGHT * normalise_keyword(names) if with_names else evidence
+
+
 def uses_ngrams(question_encoders) -> bool:
     """Character n-grams help where every encoder of the question is a multilingual one."""
     return not any(name in ENGLISH_ONLY for name in question_encoders)
@@ -130,6 +144,6 @@ def rank_scores(semantic: np.ndarray, probabilities: np.ndarray | None, keyword:
         score = score + CLASSIFIER_WEIGHT * probabilities
     if ngrams is not None:
         score = score + NGRAM_WEIGHT * ngrams
-    if keyword is not None and KEYWORD_WEIGHT:
-        score = score + KEYWORD_WEIGHT * normalise_keyword(keyword)
+    if keyword is not None:
+        score = score + keyword
     return score

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from kb.errors import IndexMissing
 from kb.search import fusion
 from kb.search.build import feature_sets
 from kb.search.build_files import PARTS, BuildFiles
+from kb.search.keywords import KeywordIndex
 from kb.search.ngrams import NgramModel
 
 
@@ -49,17 +49,7 @@ class LoadedBuild:
         self.calibration = _calibration(self.manifest["calibration"], self.sets)
         self.shift = {name: fusion.cross_language_shift(names) for name, names in self.sets.items()}
         self.ngrams = NgramModel.load(self.path)
-        from whoosh import index as whoosh_index
-
-        self.whoosh = whoosh_index.open_dir(str(files.whoosh))
-        self._whoosh_searchers = threading.local()
-
-    def whoosh_searcher(self):
-        """A whoosh searcher of this thread's own (they are not shared between threads)."""
-        searcher = getattr(self._whoosh_searchers, "value", None)
-        if searcher is None:
-            searcher = self._whoosh_searchers.value = self.whoosh.searcher()
-        return searcher
+        self.keywords = KeywordIndex.load(files.keywords)  # None in a build from before keywords.npz
 
 
 def _calibration(calib: dict, sets: dict) -> dict:

@@ -29,7 +29,8 @@ def score_articles(per_encoder: dict[str, np.ndarray], article_langs: np.ndarray
                    keyword: np.ndarray | None = None) -> Scores:
     """`per_encoder`: each encoder's best similarity per article for the question(s) in `query_lang`;
     `logits`: the classifier's, per article; `shift`: the encoders' cross-language shift (see
-    `fusion.confidence_scores`); `ngrams`: the n-gram model's log-likelihoods; `keyword`: BM25."""
+    `fusion.confidence_scores`); `ngrams`: the n-gram model's log-likelihoods; `keyword`: what keywords add
+    (`fusion.keyword_evidence`)."""
     semantic = fusion.fuse_semantic(per_encoder, fusion.encoder_weights(per_encoder, query_lang, article_langs))
     probabilities = None if logits is None else fusion.softmax(logits)
     ngram_share = None if ngrams is None else fusion.softmax(ngrams)

@@ -14,7 +14,7 @@ from kb.errors import QueryError
 from kb.search import calibration, fusion, scoring
 from kb.search.classifier import features
 from kb.search.loading import LoadedBuild
-from kb.text import analyzer, guess_language, stem, unprintable, words
+from kb.text import guess_language, stem, unprintable, words
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 256  # rows fetched from faiss per encoder; articles beyond them cannot win
@@ -64,7 +64,6 @@ class Searcher:
 
     def __init__(self, index_dir):
         self.build = LoadedBuild(index_dir)
-        self._analyzer = analyzer()
         self._embedders = None
 
     # what callers read of the build
@@ -105,17 +104,11 @@ class Searcher:
         best_row[owners[first]] = rows[first]
         return best, best_row
 
-    def keyword_scores(self, query: str) -> np.ndarray:
-        from whoosh.query import Or, Term
-
-        scores = np.zeros(len(self.articles))
-        terms = {t.text for t in self._analyzer(query)}
-        if not terms:
-            return scores
-        q = Or([Term(f, t) for f in ("title", "questions", "body") for t in sorted(terms)])
-        for hit in self.build.whoosh_searcher().search(q, limit=50):
-            scores[self.build.number[hit["id"]]] = hit.score
-        return scores
+    def keyword_scores(self, query: str, only: str | None = None) -> np.ndarray:
+        """BM25 of every article for the question, of its names or codes alone with `only`
+        (kb.search.keywords); zeros from a build without a keyword index."""
+        keywords = self.build.keywords
+        return np.zeros(len(self.articles)) if keywords is None else keywords.scores(query, only)
 
     # -- the search ---------------------------------------------------------------------
     def search(self, query, lang: str | None = None, limit: int = 5) -> SearchResponse:
@@ -163,7 +156,8 @@ class Searcher:
         ngrams = None
         if build.ngrams is not None and fusion.uses_ngrams(vectors):
             ngrams = build.ngrams.log_likelihood(query)
-        keyword = self.keyword_scores(query) if fusion.KEYWORD_WEIGHT else None
+        keyword = fusion.keyword_evidence(self.keyword_scores(query, "names"), self.keyword_scores(query, "codes"),
+                                          with_names=ngrams is None)
         scores = scoring.score_articles(per_encoder, build.article_langs, query_lang, logits=logits,
                                         shift=build.shift[set_name], ngrams=ngrams, keyword=keyword)
         # How sure we are that an article answers: the evidence calibrated per article, against
