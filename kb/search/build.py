@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.articles import Article, Problem, load_articles
+from kb.articles import Article, Problem, load_articles, load_tag_names
 from kb.errors import KBError
 from kb.search import calibration, classifier, fusion
 from kb.search.build_files import BuildFiles
@@ -186,7 +186,8 @@ def build_index(articles_dir, out_dir, encoders=("minilm", "use", "e5"), progres
     builds.mkdir(parents=True, exist_ok=True)
     tmp = builds / f".tmp-{uuid.uuid4().hex[:8]}"
     try:
-        report = _write_build(tmp, out_dir / "cache", articles, list(encoders), progress, started)
+        tag_names, _problems = load_tag_names(articles_dir)  # `kb check` reports its problems
+        report = _write_build(tmp, out_dir / "cache", articles, list(encoders), progress, started, tag_names)
         final = builds / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         os.rename(tmp, final)
         _point_current(out_dir, final)
@@ -242,7 +243,8 @@ def _remove_old_builds(builds: Path, keep: Path):
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoders: list[str], progress, started) -> BuildReport:
+def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoders: list[str], progress, started,
+                 tag_names: dict | None = None) -> BuildReport:
     from kb.search.encoders import get_embedder, model_id
 
     folder.mkdir(parents=True)
@@ -321,6 +323,7 @@ def _write_build(folder: Path, cache_dir: Path, articles: list[Article], encoder
         "counts": {"articles": len(articles), "phrasings": len(phrase_texts), "passages": len(passage_texts),
                    "languages": {lang: int((article_langs == lang).sum()) for lang in sorted(set(article_langs))}},
         "articles": content_hashes,
+        "tag_names": tag_names or {},  # the help site's name of each tag, from articles/_tags.yml
         "article_order": article_ids,
     }
     _write_json(files.manifest, manifest)

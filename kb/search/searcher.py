@@ -14,6 +14,7 @@ from kb.errors import QueryError
 from kb.search import calibration, fusion, scoring
 from kb.search.classifier import features
 from kb.search.loading import LoadedBuild
+from kb.search.topics import one_per_topic
 from kb.text import guess_language, stem, unprintable, words
 
 MAX_QUERY_CHARS = 500
@@ -111,13 +112,21 @@ class Searcher:
         return np.zeros(len(self.articles)) if keywords is None else keywords.scores(query, only)
 
     # -- the search ---------------------------------------------------------------------
-    def search(self, query, lang: str | None = None, limit: int = 5) -> SearchResponse:
+    def search(self, query, lang: str | None = None, limit: int = 5, prefer_lang: str | None = None) -> SearchResponse:
+        """The best `limit` articles for `query` (only those in `lang` if given). With `prefer_lang`
+        each topic comes once, as its copy in that language when it has one (the help centre)."""
         # One question is too small for BLAS threads: their spinning workers steal the cores from
         # e5 (at 1,000 articles p95 went from 29 to 112 ms, docs/benchmarks.md).
         with _blas_controller().limit(limits=1, user_api="blas"):
-            return self._search(query, lang, limit)
+            return self._search(query, lang, limit, prefer_lang)
 
-    def _search(self, query, lang, limit) -> SearchResponse:
+    def topic_copies(self, prefer_lang: str | None) -> list[dict]:
+        """Every topic once, as its copy in `prefer_lang` when it has one, in title order."""
+        build = self.build
+        numbers = one_per_topic(range(len(build.articles)), build.topic, build.article_langs, prefer_lang)
+        return sorted((build.articles[i] for i in numbers), key=lambda a: a["title"].casefold())
+
+    def _search(self, query, lang, limit, prefer_lang=None) -> SearchResponse:
         import time
 
         started = time.perf_counter()
@@ -129,7 +138,10 @@ class Searcher:
         query_lang, scores, calibrated, phrase_rows = self.score(query)
         build = self.build
         allowed = np.ones(len(build.articles), bool) if not lang else build.article_langs == lang
-        order = [i for i in np.argsort(-scores.rank, kind="stable") if allowed[i]][:limit]
+        order = [i for i in np.argsort(-scores.rank, kind="stable") if allowed[i]]
+        if prefer_lang:
+            order = one_per_topic(order, build.topic, build.article_langs, prefer_lang)
+        order = order[:limit]
         results = [self._result(i, scores.rank[i], float(calibrated[i]), query, phrase_rows) for i in order]
         # The answer is the first result: "no match" and the confidence shown are that article's own.
         top_confidence = results[0].confidence if results else 0.0
@@ -195,7 +207,9 @@ def _blas_controller():
 
 def snippet(body: str, query: str, length: int = 220) -> str:
     """The sentence of the answer that shares most words with the question, words marked."""
-    plain = " ".join(re.sub(r"[*_`#>]|\]\([^)]*\)|\[", " ", body).split())
+    # Markdown's marks go: list bullets and numbers at the start of a line, emphasis, links' targets.
+    body = re.sub(r"(?m)^\s*(?:[-*+]|\d+[.)])\s+", "", body)
+    plain = " ".join(re.sub(r"[*_`#>|]|\]\([^)]*\)|\[", " ", body).split())
     sentences = re.split(r"(?<=[.!?])\s+", plain) or [plain]
     query_stems = {stem(w) for w in words(query) if len(w) > 2}
 
