@@ -168,8 +168,8 @@ class Searcher:
         ngrams = None
         if build.ngrams is not None and fusion.uses_ngrams(vectors):
             ngrams = build.ngrams.log_likelihood(query)
-        keyword = fusion.keyword_evidence(self.keyword_scores(query, "names"), self.keyword_scores(query, "codes"),
-                                          with_names=ngrams is None)
+        exact = self.keyword_scores(query, "exact")
+        keyword = fusion.keyword_evidence(self.keyword_scores(query, "names"), exact, with_names=ngrams is None)
         scores = scoring.score_articles(per_encoder, build.article_langs, query_lang, logits=logits,
                                         shift=build.shift[set_name], ngrams=ngrams, keyword=keyword)
         # How sure we are that an article answers: the evidence calibrated per article, against
@@ -177,6 +177,9 @@ class Searcher:
         same, across = build.calibration[set_name]
         calibrated = np.where(build.article_langs == query_lang, calibration.confidence(scores.evidence, *same),
                               calibration.confidence(scores.evidence, *across))
+        # The calibration never sees a code or a rare name (the simulated questions are the articles'
+        # own phrasings): an article holding every exact token the question has is an answer.
+        calibrated = np.maximum(calibrated, fusion.exact_match_confidence(exact))
         return query_lang, scores, topic_confidence(calibrated, build.topic), phrase_rows
 
     def _result(self, i, score, confidence, query, phrase_rows) -> Result:
