@@ -292,7 +292,7 @@ TAG_NAMES_FILE = "_tags.yml"
 def load_tag_names(directory, articles: list[Article] | None = None) -> tuple[dict, list[Problem]]:
     """The help site's name of each tag in each language, from `_tags.yml` in the articles folder:
     `orders: {ru: Заказы, en: Orders}`. A tag without a name is shown as it is written (a warning
-    when `articles` use it)."""
+    when `articles` use it and the file exists)."""
     path = Path(directory) / TAG_NAMES_FILE
     shown, names, problems = str(path), {}, []
     if path.exists():
@@ -314,7 +314,8 @@ def load_tag_names(directory, articles: list[Article] | None = None) -> tuple[di
             if unknown:
                 problems.append(Problem(shown, line, f"tag {tag!r}: unknown language {sorted(unknown)[0]!r}: use ru or en"))
             names[str(tag)] = {lang: value[lang].strip() for lang in LANGUAGES if lang in value}
-    for tag in sorted({t for a in articles or [] for t in a.tags} - set(names)):
+    # Without the file, tags are shown as written and that is the editor's choice: no warnings.
+    for tag in sorted({t for a in articles or [] for t in a.tags} - set(names)) if path.exists() else []:
         problems.append(Problem(shown, 1, f"tag {tag!r} has no name: visitors see it as written", "warning"))
     return names, problems
 

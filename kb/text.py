@@ -85,6 +85,25 @@ def name_terms(text: str, lang: str) -> set[str]:
     return found
 
 
+_CAMEL = re.compile(r"[^\W\d_][^\W\d_]*?[a-zа-яё][A-ZА-ЯЁ]")  # a capital after a small letter
+
+
+def proper_name_terms(text: str, lang: str) -> set[str]:
+    """The terms of a text that can only be proper names: in the other alphabet than the text's
+    (chargeback in Russian text), written in CamelCase (ТурбоДоставка, iPhone) or joined by an
+    underscore (ERR_CONN). Not words in capitals: СРОЧНО, PIN, ПИН-код are shouting and abbreviations."""
+    other_alphabet = _LATIN if lang == "ru" else _CYRILLIC
+    found = set()
+    for token in _TERM.findall(text):
+        if "_" in token or _CAMEL.search(token):
+            found.update(terms(token))
+            continue
+        for piece in _JOINER.split(token):
+            if other_alphabet.search(piece):
+                found.update(terms(piece))
+    return found
+
+
 def terms(text: str) -> list[str]:
     """The keyword index's terms of a text, in order: stop words dropped, words stemmed by their
     alphabet, anything with a digit kept as written. A code or name with joiners counts whole

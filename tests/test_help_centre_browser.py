@@ -53,6 +53,8 @@ def test_a_visitor_finds_reads_votes_switches_language_and_asks(served, browser)
 
     # As they type: results appear without pressing Enter, linking to the article pages.
     page.keyboard.type("передумал, можно отказаться от покупки?", delay=20)
+    # The results of the whole question are drawn (the address follows what is shown).
+    page.wait_for_function("() => decodeURIComponent(location.search).endsWith('покупки?')")
     first = page.locator("#results .result h2 a").first
     expect(first).to_have_text("Как отменить заказ?")
     expect(page.locator("#results")).not_to_contain_text("cancel-order")  # no internal ids

@@ -102,11 +102,15 @@ def token_searcher(tmp_path_factory, cache_dir):
 
 
 @pytest.mark.parametrize(("question", "expected"), QUESTIONS + RUSSIAN_NAMES)
-def test_a_rare_token_of_the_question_puts_its_article_first_and_answers(token_searcher, question, expected):
+def test_a_rare_token_of_the_question_puts_its_article_first(token_searcher, question, expected):
     assert question not in {p for a in token_searcher.articles for p in [a["title"], *a["questions"]]}
-    response = token_searcher.search(question)
-    assert response.results[0].id == expected
+    assert token_searcher.search(question).results[0].id == expected
+
+
+@pytest.mark.parametrize(("question", "expected"), QUESTIONS)
+def test_the_article_holding_the_questions_code_answers_it(token_searcher, question, expected):
     # The calibration never saw such a token; the article that holds it is still an answer.
+    response = token_searcher.search(question)
     assert not response.no_match and response.confidence >= fusion.EXACT_MATCH_CONFIDENCE
 
 
@@ -169,3 +173,12 @@ def test_keyword_scoring_costs_about_a_millisecond(searcher):
         fusion.keyword_evidence(searcher.keyword_scores(question, "names"), searcher.keyword_scores(question, "codes"))
         took.append((time.perf_counter() - started) * 1000)
     assert statistics.median(took) < 3.0
+
+
+def test_proper_names_are_camel_case_other_alphabet_or_identifiers_not_capitals():
+    from kb.text import proper_name_terms
+
+    found = proper_name_terms("Сервис ТурбоДоставка, chargeback и ERR_CONN. СРОЧНО смените ПИН-код!", "ru")
+    assert {"турбодоставк", "chargeback", "errconn"} <= found
+    assert not found & {"срочн", "пинкод", "пин", "сервис"}
+    assert proper_name_terms("URGENT: pay with PayPal", "en") == {"paypal"}

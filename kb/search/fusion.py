@@ -27,8 +27,8 @@ CLASSIFIER_WEIGHT = 1.0
 # similarity of the article that comes first.
 KEYWORD_WEIGHT = 0.15
 CODE_WEIGHT = 1.0
-# An article that holds the question's code or rare name (`keywords.RARE_NAME_ARTICLES`) answers it
-# at least this surely: over the no-match line (0.5), under what a close phrasing earns.
+# An article that holds the question's code (letters and digits) answers it at least this surely:
+# over the no-match line (0.5), under what a close phrasing earns.
 EXACT_MATCH_CONFIDENCE = 0.6
 # How much character n-gram evidence (kb.search.ngrams) adds for a question that no encoder of its own
 # language embeds: +0.022 top1 on banking-ru, +0.004 on banking-xling (names and numbers written
@@ -136,8 +136,8 @@ def keyword_evidence(names: np.ndarray, codes: np.ndarray, with_names: bool = Tr
 
 
 def exact_match_confidence(exact: np.ndarray) -> np.ndarray:
-    """The confidence an exact token alone gives: EXACT_MATCH_CONFIDENCE to the articles that match
-    the question's codes and rare names best, nothing to the others or when it has none."""
+    """The confidence a code alone gives: EXACT_MATCH_CONFIDENCE to the articles that match the
+    question's codes best (`exact`: their BM25), nothing to the others or when it has none."""
     return np.where(normalise_keyword(exact) >= 0.999, EXACT_MATCH_CONFIDENCE, 0.0)
 
 

@@ -19,12 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from kb.articles import Article
-from kb.text import name_terms, terms
+from kb.text import name_terms, proper_name_terms, terms
 
 K1 = 1.2  # how fast repeated occurrences of a term stop counting
 B = 0.75  # how much a long article's terms count less
 FIELD_WEIGHTS = (("title", 3.0), ("questions", 2.0), ("body", 1.0))
 RARE_NAME_ARTICLES = 2  # a name in at most this many articles (a translation pair) is an exact token
+MIN_NAME_CHARS = 4
 
 
 def article_terms(article: Article) -> Counter:
@@ -45,16 +46,19 @@ class KeywordIndex:
     term, whether some article writes it as a code or a name (`kb.text.name_terms`); `codes`: per
     term, whether it mixes letters and digits."""
 
-    def __init__(self, vocabulary: list[str], weights, names: np.ndarray):
+    def __init__(self, vocabulary: list[str], weights, names: np.ndarray, proper: np.ndarray | None = None):
         self.vocabulary = vocabulary
         self.row = {term: i for i, term in enumerate(vocabulary)}
         self.weights = weights
         self.names = names
+        self.proper = names if proper is None else proper  # a build before `proper` was saved: its names
         self.codes = np.array([bool(_CODE.match(t)) for t in vocabulary], dtype=bool)
-        # Exact tokens: codes, and names so rare that they point at one topic (a product, a service,
-        # a Latin word that one or two articles write). A name many articles share is not one.
+        # Exact tokens: codes, and proper names so rare that they point at one topic (a product, a
+        # service, a Latin word that one or two articles write). A name many articles share is not
+        # one, nor a bare number (an amount) or a short word.
         articles_with = np.diff(weights.indptr)
-        self.exact = self.codes | (self.names & (articles_with <= RARE_NAME_ARTICLES))
+        wordlike = np.array([len(t) >= MIN_NAME_CHARS and not t.isdigit() for t in vocabulary], dtype=bool)
+        self.exact = self.codes | (self.proper & wordlike & (articles_with <= RARE_NAME_ARTICLES))
 
     @classmethod
     def fit(cls, articles: list[Article]) -> "KeywordIndex":
@@ -72,9 +76,11 @@ class KeywordIndex:
         idf = np.log1p((len(counted) - df + 0.5) / (df + 0.5))  # Lucene's, never negative
         saturation = tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[cols] / average))
         weights = sparse.csr_matrix((idf[rows] * saturation, (rows, cols)), shape=(len(vocabulary), len(counted)))
-        written_as_names = set().union(*[name_terms(text, a.lang) for a in articles
-                                         for text in (a.title, *a.questions, a.body)])
-        return cls(vocabulary, weights, np.array([t in written_as_names for t in vocabulary], dtype=bool))
+        texts = [(text, a.lang) for a in articles for text in (a.title, *a.questions, a.body)]
+        written_as_names = set().union(*[name_terms(text, lang) for text, lang in texts])
+        proper_names = set().union(*[proper_name_terms(text, lang) for text, lang in texts])
+        return cls(vocabulary, weights, np.array([t in written_as_names for t in vocabulary], dtype=bool),
+                   np.array([t in proper_names for t in vocabulary], dtype=bool))
 
     def scores(self, query: str, only: str | None = None) -> np.ndarray:
         """BM25 of every article for the question (each of its terms counted once); `only="names"`:
@@ -91,8 +97,8 @@ class KeywordIndex:
 
     def save(self, path: Path):
         w = self.weights
-        np.savez(path, terms=np.array(self.vocabulary, dtype=str), names=self.names, data=w.data, indices=w.indices,
-                 indptr=w.indptr, shape=np.array(w.shape))
+        np.savez(path, terms=np.array(self.vocabulary, dtype=str), names=self.names, proper=self.proper,
+                 data=w.data, indices=w.indices, indptr=w.indptr, shape=np.array(w.shape))
 
     @classmethod
     def load(cls, path: Path) -> "KeywordIndex | None":
@@ -102,4 +108,5 @@ class KeywordIndex:
             return None
         with np.load(path) as saved:
             weights = sparse.csr_matrix((saved["data"], saved["indices"], saved["indptr"]), shape=tuple(saved["shape"]))
-            return cls(saved["terms"].tolist(), weights, saved["names"])
+            return cls(saved["terms"].tolist(), weights, saved["names"],
+                       saved["proper"] if "proper" in saved.files else None)

@@ -177,9 +177,10 @@ class Searcher:
         same, across = build.calibration[set_name]
         calibrated = np.where(build.article_langs == query_lang, calibration.confidence(scores.evidence, *same),
                               calibration.confidence(scores.evidence, *across))
-        # The calibration never sees a code or a rare name (the simulated questions are the articles'
-        # own phrasings): an article holding every exact token the question has is an answer.
-        calibrated = np.maximum(calibrated, fusion.exact_match_confidence(exact))
+        # The calibration never sees a code (the simulated questions are the articles' own phrasings):
+        # the article holding the question's code is an answer. A rare name only ranks: "Visa" in a
+        # question the articles do not answer still names the card article.
+        calibrated = np.maximum(calibrated, fusion.exact_match_confidence(self.keyword_scores(query, "codes")))
         return query_lang, scores, topic_confidence(calibrated, build.topic), phrase_rows
 
     def _result(self, i, score, confidence, query, phrase_rows) -> Result:
