@@ -16,9 +16,9 @@ import pytest
 
 @pytest.fixture
 def served(sample_index, sqlite_template, tmp_path):
-    """The app over the sample index on a real port (werkzeug in a thread); the real search models."""
+    """The app over the sample index on a real port (waitress in a thread); the real search models."""
     from conftest import fake_embed, make_settings
-    from werkzeug.serving import make_server
+    from waitress.server import create_server
 
     from kb.services import Services
     from webapp import create_app
@@ -28,11 +28,11 @@ def served(sample_index, sqlite_template, tmp_path):
     services = Services(settings, duplicate_embed=fake_embed)  # the desk's duplicate check is not under test
     services.warm_up(log=lambda *_: None)
     app = create_app(settings, {"SECRET_KEY": "browser-test"}, services=services)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)  # waitress, as `kb serve` runs it
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", services
-    server.shutdown()
+    yield f"http://127.0.0.1:{server.effective_port}", services
+    server.close()
     thread.join(5)
 
 
@@ -148,6 +148,6 @@ def test_keystroke_to_results_drawn_in_the_browser(served, browser, tmp_path):
     report = {"keystrokes": len(latencies), "p50_ms": round(p50, 1), "p95_ms": round(p95, 1)}
     print("keystroke to results drawn:", json.dumps(report))
     if out := os.environ.get("KB_BROWSER_LATENCY_OUT"):
-        Path(out).write_text(json.dumps(report))
+        Path(out).write_text(json.dumps({**report, "all_ms": sorted(round(x, 1) for x in latencies)}))
     # The bound is loose for a loaded CI machine; the measured figures are quoted in the issue note.
     assert p95 < 300, report

@@ -16,6 +16,7 @@ from webapp.services import services
 bp = Blueprint("help", __name__)
 
 RESULTS = 10
+AS_YOU_TYPE = 5
 TOPIC_TITLES = 4  # the articles a topic card lists on the home page
 
 
@@ -56,8 +57,8 @@ def index():
     return render_template("help/index.html", topics=topics, query="")
 
 
-def _search(query: str):
-    return _searcher().search(query, limit=RESULTS, prefer_lang=language())
+def _search(query: str, limit: int = RESULTS):
+    return _searcher().search(query, limit=limit, prefer_lang=language())
 
 
 @bp.get("/search")
@@ -72,12 +73,13 @@ def search():
 
 @bp.get("/search/results")
 def results():
-    """The results fragment alone, for the page's script as the visitor types."""
+    """The results fragment alone, for the page's script as the visitor types: the first few, which
+    is what fits above the fold (Enter without JavaScript shows RESULTS)."""
     query = request.args.get("q", "")
     if not query.strip():
         return ""
     try:
-        response = _search(query)
+        response = _search(query, AS_YOU_TYPE)
     except QueryError as exc:
         return render_template("help/results_error.html", message=exc.message), 400
     return render_template("help/results.html", query=query, response=response,
