@@ -1,4 +1,4 @@
-"""Text handling shared by indexing and search: language guess, tokens, stems."""
+"""Text handling shared by the parts: language guess, tokens, stems, and what is wrong with typed text."""
 from __future__ import annotations
 
 import re
@@ -115,3 +115,21 @@ def terms(text: str) -> list[str]:
             if word not in STOP_WORDS:
                 found.append(word if _DIGIT.search(word) else stem(word))
     return found
+
+
+def text_problem(value, label: str, limit: int) -> str | None:
+    """What is wrong with one piece of typed text (None for nothing, or for no text at all).
+
+    The length is checked first, so nothing slower than a length ever runs on a huge input;
+    then control characters (tab and line breaks are fine) and lone surrogates, which no person
+    types and PostgreSQL refuses."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return f"{label} must be text"
+    if len(value) > limit and len(value.strip()) > limit:
+        return f"{label} is longer than {limit} characters"
+    found = unprintable(value)
+    if found:
+        return f"{label} contains a control character ({found})"
+    return None

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from kb.desk.operators import find_operator
 from kb.desk.tables import Operator, Ticket, TicketEvent
 from kb.errors import InvalidInput, NotAllowed, NotFound
-from kb.text import unprintable
+from kb.text import text_problem
 
 MAX_QUESTION = 2000
 MAX_TEXT = 5000
@@ -28,24 +28,6 @@ def as_utc(now: datetime | None) -> datetime:
         return utcnow()
     return now.astimezone(timezone.utc).replace(tzinfo=None) if now.tzinfo else now
 
-
-
-def text_problem(value, label: str, limit: int) -> str | None:
-    """What is wrong with one piece of typed text (None for nothing, or for no text at all).
-
-    The length is checked first, so nothing slower than a length ever runs on a huge input;
-    then control characters (tab and line breaks are fine) and lone surrogates, which no person
-    types and PostgreSQL refuses."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        return f"{label} must be text"
-    if len(value) > limit and len(value.strip()) > limit:
-        return f"{label} is longer than {limit} characters"
-    found = unprintable(value)
-    if found:
-        return f"{label} contains a control character ({found})"
-    return None
 
 
 def checked_text(value, label: str, limit: int) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from kb.db import Database
 from kb.errors import InvalidInput
 from kb.feedback.tables import SOURCES, Vote
-from kb.text import unprintable
+from kb.text import text_problem, unprintable
 
 MAX_ARTICLE_ID = 200  # the column's width
 MAX_QUESTION = 500
@@ -54,20 +54,6 @@ def checked_article_id(article_id) -> str:
     return article_id.strip()
 
 
-def _question_problem(question) -> str | None:
-    if question is None:
-        return None
-    if not isinstance(question, str):
-        return "the question must be text"
-    # The length first, so nothing slower than a length ever runs on a huge input.
-    if len(question) > MAX_QUESTION and len(question.strip()) > MAX_QUESTION:
-        return f"the question is longer than {MAX_QUESTION} characters"
-    found = unprintable(question)
-    if found:
-        return f"the question contains a control character ({found})"
-    return None
-
-
 class Votes:
     """The votes in one database: `record` one, `counts` for an article, `recent` ones for analytics."""
 
@@ -77,7 +63,7 @@ class Votes:
     def record(self, article_id: str, helpful: bool, *, question: str | None = None, lang: str | None = None,
                source: str = "help", position: int | None = None, now: datetime | None = None) -> int:
         """Store one vote and return its id; InvalidInput (every problem in one line) when the input is bad."""
-        problems = [p for p in (_article_problem(article_id), _question_problem(question)) if p]
+        problems = [p for p in (_article_problem(article_id), text_problem(question, "the question", MAX_QUESTION)) if p]
         if not isinstance(helpful, bool):
             problems.append("helpful must be true or false")
         if lang is not None and lang != "" and not (isinstance(lang, str) and _LANG.fullmatch(lang)):
