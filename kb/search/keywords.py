@@ -86,14 +86,24 @@ class KeywordIndex:
         """BM25 of every article for the question (each of its terms counted once); `only="names"`:
         of the question's terms that the articles write as names or codes, `only="codes"`: codes,
         `only="exact"`: codes and rare names."""
-        kept = {None: None, "names": self.names, "codes": self.codes, "exact": self.exact}[only]
+        return self.scores_of(query, (only,))[0]
+
+    def scores_of(self, query: str, kinds) -> list[np.ndarray]:
+        """`scores(query, only)` for each `only` in `kinds`, the question's terms found once."""
+        rows = {self.row[t] for t in terms(query) if t in self.row}
+        masks = {None: None, "names": self.names, "codes": self.codes, "exact": self.exact}
         # The query's row of ones times the matrix, as the sum of its terms' rows: read straight from
         # the CSR arrays this takes 0.05 ms at 1,000 articles, scipy's own product 0.3 ms.
-        scores = np.zeros(self.weights.shape[1])
         start, column, weight = self.weights.indptr, self.weights.indices, self.weights.data
-        for row in {self.row[t] for t in terms(query) if t in self.row and (kept is None or kept[self.row[t]])}:
-            scores[column[start[row]:start[row + 1]]] += weight[start[row]:start[row + 1]]
-        return scores
+        out = []
+        for kind in kinds:
+            kept = masks[kind]
+            scores = np.zeros(self.weights.shape[1])
+            for row in rows:
+                if kept is None or kept[row]:
+                    scores[column[start[row]:start[row + 1]]] += weight[start[row]:start[row + 1]]
+            out.append(scores)
+        return out
 
     def save(self, path: Path):
         w = self.weights

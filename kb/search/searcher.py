@@ -105,11 +105,15 @@ class Searcher:
         best_row[owners[first]] = rows[first]
         return best, best_row
 
-    def keyword_scores(self, query: str, only: str | None = None) -> np.ndarray:
-        """BM25 of every article for the question, of its names or codes alone with `only`
-        (kb.search.keywords); zeros from a build without a keyword index."""
+    def keyword_scores(self, query: str, *kinds):
+        """BM25 of every article for the question (kb.search.keywords): over all its terms, or one
+        array per kind named ("names", "codes", "exact"), the question's terms found once; zeros
+        from a build without a keyword index."""
         keywords = self.build.keywords
-        return np.zeros(len(self.articles)) if keywords is None else keywords.scores(query, only)
+        wanted = kinds or (None,)
+        found = ([np.zeros(len(self.articles)) for _ in wanted] if keywords is None
+                 else keywords.scores_of(query, wanted))
+        return found if kinds[1:] else found[0]
 
     # -- the search ---------------------------------------------------------------------
     def search(self, query, lang: str | None = None, limit: int = 5, prefer_lang: str | None = None) -> SearchResponse:
@@ -168,8 +172,8 @@ class Searcher:
         ngrams = None
         if build.ngrams is not None and fusion.uses_ngrams(vectors):
             ngrams = build.ngrams.log_likelihood(query)
-        exact = self.keyword_scores(query, "exact")
-        keyword = fusion.keyword_evidence(self.keyword_scores(query, "names"), exact, with_names=ngrams is None)
+        names, exact, codes = self.keyword_scores(query, "names", "exact", "codes")
+        keyword = fusion.keyword_evidence(names, exact, with_names=ngrams is None)
         scores = scoring.score_articles(per_encoder, build.article_langs, query_lang, logits=logits,
                                         shift=build.shift[set_name], ngrams=ngrams, keyword=keyword)
         # How sure we are that an article answers: the evidence calibrated per article, against
@@ -180,7 +184,7 @@ class Searcher:
         # The calibration never sees a code (the simulated questions are the articles' own phrasings):
         # the article holding the question's code is an answer. A rare name only ranks: "Visa" in a
         # question the articles do not answer still names the card article.
-        calibrated = np.maximum(calibrated, fusion.exact_match_confidence(self.keyword_scores(query, "codes")))
+        calibrated = np.maximum(calibrated, fusion.exact_match_confidence(codes))
         return query_lang, scores, topic_confidence(calibrated, build.topic), phrase_rows
 
     def _result(self, i, score, confidence, query, phrase_rows) -> Result:
