@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     duplicate_window: Annotated[float, NoDecode] = _env("KB_DUPLICATE_WINDOW", "how far back the duplicate check "
                                                         "looks (m, h, d)", "24h")
     duplicate_embedder: str = _env("KB_DUPLICATE_EMBEDDER", "the encoder of the duplicate check", "e5")
+    secure_cookies: bool = _env("KB_SECURE_COOKIES", "1 when served over HTTPS: login and language cookies "
+                                "are then sent over HTTPS only", False)
+    login_limit_account: str = _env("KB_LOGIN_LIMIT_ACCOUNT", "failed logins allowed per account before it is "
+                                    "locked for the rest of the period (Flask-Limiter syntax)", "5 per 15 minutes")
+    login_limit_address: str = _env("KB_LOGIN_LIMIT_ADDRESS", "failed logins allowed per client address",
+                                    "20 per 15 minutes")
     escalate_every: float = _env("KB_ESCALATE_EVERY", "seconds between escalation runs in `kb worker`; "
                                  "0 turns them off", 60.0, ge=0.0)
 

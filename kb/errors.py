@@ -42,3 +42,10 @@ class Conflict(KBError):
 class NotAllowed(KBError):
     status = 403
     code = "not_allowed"
+
+
+class Unauthorized(KBError):
+    """No login, or an API token that is not valid (any more)."""
+
+    status = 401
+    code = "unauthorized"

@@ -35,7 +35,7 @@ def test_migrations_from_empty_match_the_models(empty_url):
     with database.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert differences == [], differences
-        assert MigrationContext.configure(connection).get_current_revision() == "0002"
+        assert MigrationContext.configure(connection).get_current_revision() == "0003"
     with database.transaction() as session:
         assert session.scalar(select(Counter.value).where(Counter.name == "ticket_number")) == 0
     database.dispose()

@@ -20,6 +20,7 @@ def app(sqlite_template, tmp_path):
 
     from kb.services import Services
     from webapp import create_app
+    from webapp.auth import ANYONE, allow
 
     shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
     settings = make_settings(index_dir=tmp_path / "no-index", database_url=f"sqlite:///{tmp_path}/kb.sqlite")
@@ -33,10 +34,13 @@ def app(sqlite_template, tmp_path):
         raise {"invalid": InvalidInput("the thing \ud800 is wrong"), "missing": NotFound("no such thing"),
                "index": IndexMissing("no index yet: run kb index")}[kind]
 
+    def fail_with(code):
+        abort(code)
+
     for prefix in ("", "/api/v1"):
-        app.add_url_rule(f"{prefix}/test-boom", f"boom{prefix}", boom)
-        app.add_url_rule(f"{prefix}/test-kb/<kind>", f"kb{prefix}", kb_error)
-        app.add_url_rule(f"{prefix}/test-abort/<int:code>", f"abort{prefix}", lambda code: abort(code))
+        for path, name, view in (("test-boom", "boom", boom), ("test-kb/<kind>", "kb", kb_error),
+                                 ("test-abort/<int:code>", "abort", fail_with)):
+            app.add_url_rule(f"{prefix}/{path}", f"{name}{prefix}", allow(ANYONE)(view))
     return app
 
 

@@ -9,11 +9,17 @@ from flask_wtf.csrf import CSRFProtect
 from kb.config import Settings, secret_key
 from kb.services import Services
 from webapp import (
+    admin_pages,
     api,
     article_pages,
+    auth,
+    console_pages,
+    desk_pages,
     errors,
     help_pages,
     i18n,
+    lead_pages,
+    login_pages,
     security,
     status_pages,
     tickets_api,
@@ -28,6 +34,8 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(settings)  # signs the session and the forms' CSRF tokens
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", settings.secure_cookies)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", settings.secure_cookies)
     app.extensions["kb"] = services or Services(settings)
     i18n.register(app, settings.timezone)
     # Every form posted from a page carries a CSRF token; the JSON API is for programs and has none.
@@ -38,9 +46,13 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     csrf.exempt(help_pages.ask)
     errors.register(app)
     security.register(app)
+    auth.register(app)
+    login_pages.register(app, settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(help_pages.bp)
     app.register_blueprint(tickets_api.bp)
     app.register_blueprint(status_pages.bp)
     app.register_blueprint(article_pages.bp)
+    for staff in (console_pages, desk_pages, lead_pages, admin_pages):
+        app.register_blueprint(staff.bp)
     return app

@@ -17,9 +17,10 @@ from webapp.api_schemas import (
     operation,
     operations,
 )
+from webapp.auth import ANYONE, allow
 from webapp.services import services
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = allow(ANYONE)(Blueprint("api", __name__, url_prefix="/api/v1"))
 
 # The document and its page: the only routes of the API that are not in the document.
 DOCUMENT_ENDPOINTS = {"api.openapi", "api.docs"}

@@ -21,11 +21,12 @@ from kb.errors import KBError
 from kb.search.searcher import clean_query
 from kb.search.topics import one_per_topic
 from kb.text import unprintable
+from webapp.auth import ANYONE, allow
 from webapp.forms import VoteForm
 from webapp.i18n import language, switch_link
 from webapp.services import services
 
-bp = Blueprint("articles", __name__, url_prefix="/articles")
+bp = allow(ANYONE)(Blueprint("articles", __name__, url_prefix="/articles"))
 
 RELATED = 3
 MAX_ID_CHARS = 200

@@ -22,6 +22,8 @@ TEXTS = {
                                    "check that it was copied whole.")),
     405: (_l("This action is not available here"), _l("This address does not accept this kind of request.")),
     409: (_l("This has already changed"), _l("Someone changed this first. Reload the page and try again.")),
+    401: (_l("Please sign in"), _l("This page is for the support team. Sign in first.")),
+    429: (_l("Too many attempts"), _l("Wait a little and try again.")),
     413: (_l("Too much data"), _l("What was sent is too large. Send less text and try again.")),
     500: (_l("Something went wrong on our side"), _l("We have logged the error and will look into it. "
                                                      "Please try again in a few minutes.")),

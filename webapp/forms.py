@@ -14,22 +14,22 @@ from kb.desk.records import MAX_QUESTION, MAX_TEXT
 from kb.text import unprintable
 
 
-def _printable(form, field):
+def printable(form, field):
     if isinstance(field.data, str) and unprintable(field.data) is not None:
         raise ValidationError(_l("Use only text a person can type."))
 
 
 class AskForm(FlaskForm):
     question = TextAreaField(_l("Your question"), validators=[
-        DataRequired(_l("Write your question.")), Length(max=MAX_QUESTION), _printable])
+        DataRequired(_l("Write your question.")), Length(max=MAX_QUESTION), printable])
     details = TextAreaField(_l("Details (order number, what you tried)"),
-                            validators=[Optional(), Length(max=MAX_TEXT), _printable])
-    name = StringField(_l("Your name"), validators=[Optional(), Length(max=200), _printable])
+                            validators=[Optional(), Length(max=MAX_TEXT), printable])
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=200), printable])
     email = StringField(_l("E-mail"), validators=[
         Optional(), Length(max=320), Email(_l("This does not look like an e-mail address."))])
     phone = StringField(_l("Phone"), validators=[
         Optional(), Length(max=64), Regexp(r"^[0-9+()\-\s.]+$", message=_l("A phone number has only digits."))])
-    search_query = HiddenField(validators=[Optional(), Length(max=MAX_QUESTION), _printable])
+    search_query = HiddenField(validators=[Optional(), Length(max=MAX_QUESTION), printable])
 
     def validate_phone(self, field):
         if field.data and not 5 <= len(re.sub(r"\D", "", field.data)) <= 20:
@@ -46,5 +46,5 @@ class AskForm(FlaskForm):
 class VoteForm(FlaskForm):
     """"Was this helpful?": the answer, and the question and place in the results that led here."""
     helpful = HiddenField(validators=[DataRequired(), Regexp(r"^(yes|no)$")])
-    q = HiddenField(validators=[Optional(), Length(max=500), _printable])
+    q = HiddenField(validators=[Optional(), Length(max=500), printable])
     pos = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,2}$")])

@@ -9,11 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from kb.errors import InvalidInput, QueryError
+from webapp.auth import ANYONE, allow
 from webapp.forms import AskForm
 from webapp.i18n import language
 from webapp.services import services
 
-bp = Blueprint("help", __name__)
+bp = allow(ANYONE)(Blueprint("help", __name__))
 
 RESULTS = 10
 AS_YOU_TYPE = 5

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale
 
+from webapp.auth import ANYONE, allow
+
 LANGUAGES = ("ru", "en")
 DEFAULT = "en"
 COOKIE = "lang"
@@ -16,7 +18,7 @@ COOKIE_AGE = 365 * 24 * 3600
 # The switch names the other language in that language, so a visitor who cannot read this one finds it.
 NAMES = {"ru": "Русский", "en": "English"}
 
-bp = Blueprint("i18n", __name__)
+bp = allow(ANYONE)(Blueprint("i18n", __name__))
 
 
 def select_locale() -> str:
@@ -37,7 +39,7 @@ def language() -> str:
         return DEFAULT
 
 
-def _local(target: str | None) -> str | None:
+def local_path(target: str | None) -> str | None:
     """`target` if it is a path on this site (never another host: no open redirect), else None."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
@@ -52,7 +54,7 @@ def switch(code):
         from werkzeug.exceptions import NotFound
 
         raise NotFound()
-    response = redirect(_local(request.args.get("next")) or url_for("help.index"), code=303)
+    response = redirect(local_path(request.args.get("next")) or url_for("help.index"), code=303)
     response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, httponly=True, samesite="Lax",
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response

@@ -6,9 +6,10 @@ from flask_babel import gettext
 
 from kb.errors import InvalidInput, KBError, NotFound
 from kb.text import unprintable
+from webapp.auth import ANYONE, allow
 from webapp.tickets_api import check_token, desk
 
-bp = Blueprint("status_pages", __name__, url_prefix="/tickets")
+bp = allow(ANYONE)(Blueprint("status_pages", __name__, url_prefix="/tickets"))
 bp.url_value_preprocessor(check_token)  # a token that cannot be one: the 404 page, no database query
 
 _RATINGS = {str(n): n for n in range(1, 6)}

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import hashlib
+
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.db import Database
+from kb.desk.passwords import hash_password, needs_rehash, verify_password
 from kb.desk.tables import ROLES, TIERS, Operator
-from kb.errors import Conflict, InvalidInput, NotFound
+from kb.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from kb.text import unprintable
 
 MIN_PASSWORD = 8
@@ -43,7 +45,7 @@ def add_operator(db: Database, login: str, name: str, password: str, *, tier: in
         if session.scalar(select(Operator.id).where(Operator.login == login)) is not None:
             raise Conflict(f"there is already an operator with the login {login!r}")
         first = session.scalar(select(func.count(Operator.id))) == 0
-        operator = Operator(login=login, name=name.strip(), password_hash=generate_password_hash(password),
+        operator = Operator(login=login, name=name.strip(), password_hash=hash_password(password),
                             tier=tier, role=role or ("admin" if first else "operator"), active=active,
                             seniority=seniority,
                             created_at=now or datetime.now(timezone.utc).replace(tzinfo=None))
@@ -65,11 +67,93 @@ def authenticate(db: Database, login: str, password: str) -> dict | None:
 
     def work(session):
         operator = session.scalar(select(Operator).where(Operator.login == (login or "").strip().lower()))
-        if operator and operator.active and check_password_hash(operator.password_hash, password or ""):
+        if operator and operator.active and verify_password(operator.password_hash, password or ""):
+            if needs_rehash(operator.password_hash):
+                operator.password_hash = hash_password(password)
             return operator_dict(operator)
         return None
 
     return db.run(work)
+
+
+def operator_by_session(db: Database, session_id: str) -> dict | None:
+    """The active operator a login session names (`operator_dict(...)["session_id"]`), or None.
+
+    The id carries a digest of the password hash, so changing or resetting a password ends the
+    operator's other sessions, and deactivating someone ends all of theirs."""
+    number, _, stamp = (session_id or "").partition(".")
+    if not (number.isascii() and number.isdigit() and len(number) <= 10):
+        return None
+
+    def work(session):
+        operator = session.get(Operator, int(number))
+        if operator is None or not operator.active or _stamp(operator) != stamp:
+            return None
+        return operator_dict(operator)
+
+    return db.run(work)
+
+
+def change_password(db: Database, login: str, old: str, new: str) -> dict:
+    """The operator's own change: the old password must match."""
+    _check_new_password(new)
+
+    def work(session):
+        operator = find_operator(session, login)
+        if not verify_password(operator.password_hash, old or ""):
+            raise NotAllowed("the current password is not right")
+        operator.password_hash = hash_password(new)
+        return operator_dict(operator)
+
+    return db.run(work)
+
+
+def update_operator(db: Database, login: str, *, name: str | None = None, tier: int | None = None,
+                    role: str | None = None, active: bool | None = None, password: str | None = None,
+                    acting: str | None = None) -> dict:
+    """An admin changes an operator: name, tier, role, active, or a new password (a reset).
+
+    An admin cannot deactivate or demote themselves: someone must be left to let people in."""
+    if tier is not None and tier not in TIERS:
+        raise InvalidInput(f"the tier must be one of {TIERS}")
+    if role is not None and role not in ROLES:
+        raise InvalidInput(f"the role must be one of {', '.join(ROLES)}")
+    if name is not None:
+        problem = _typed_problem(name, 200)
+        if problem or not name.strip():
+            raise InvalidInput(f"the name {problem or 'is empty'}")
+    if password is not None:
+        _check_new_password(password)
+
+    def work(session):
+        operator = find_operator(session, login)
+        if acting and operator.login == acting and (active is False or (role and role != "admin")):
+            raise NotAllowed("you cannot deactivate yourself or take away your own admin role")
+        if name is not None:
+            operator.name = name.strip()
+        if tier is not None:
+            operator.tier = tier
+        if role is not None:
+            operator.role = role
+        if active is not None:
+            operator.active = active
+        if password is not None:
+            operator.password_hash = hash_password(password)
+        return operator_dict(operator)
+
+    return db.run(work)
+
+
+def _check_new_password(password) -> None:
+    problem = _typed_problem(password, 1000)
+    if problem:
+        raise InvalidInput(f"the password {problem}")
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def _stamp(operator: Operator) -> str:
+    return hashlib.sha256(operator.password_hash.encode()).hexdigest()[:16]
 
 
 def find_operator(session, login: str) -> Operator:
@@ -95,5 +179,5 @@ def _typed_problem(value, limit: int) -> str | None:
 
 
 def operator_dict(operator: Operator) -> dict:
-    return {"login": operator.login, "name": operator.name, "tier": operator.tier, "role": operator.role,
+    return {"id": operator.id, "session_id": f"{operator.id}.{_stamp(operator)}", "login": operator.login, "name": operator.name, "tier": operator.tier, "role": operator.role,
             "active": operator.active, "seniority": operator.seniority}

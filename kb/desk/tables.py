@@ -140,3 +140,23 @@ class Counter(Base):
 @event.listens_for(TicketEvent, "before_delete")
 def _history_is_append_only(_mapper, _connection, target):
     raise ValueError(f"ticket history is append-only: event {target.id} cannot be changed")
+
+
+class ApiToken(Base):
+    """A key for a program (a chat widget, a CRM) acting with one role. Only its SHA-256 is stored:
+    the token itself is shown once, when it is created."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
+    prefix: Mapped[str] = mapped_column(String(12))  # the first characters, to recognise it in a list
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    created_by: Mapped[Operator | None] = relationship()

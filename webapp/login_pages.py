@@ -1,0 +1,121 @@
+"""Logging in and out, and the account page where staff change their own password.
+
+Failed logins are counted per account and per client address (the `limits` library, Flask-Limiter's
+engine, over a moving window); past either limit the login answers 429 with Retry-After until the
+oldest failure leaves the window, whether or not the password is then right."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
+
+from kb.desk.operators import authenticate, change_password
+from kb.errors import KBError
+from webapp.auth import ANYONE, STAFF, allow, home_url
+from webapp.staff_forms import LoginForm, PasswordForm
+from webapp.i18n import local_path
+from webapp.services import services
+
+bp = Blueprint("login_pages", __name__)
+
+
+class LoginLimits:
+    """Failed-login counters for one app: per account and per client address."""
+
+    def __init__(self, settings, storage_uri: str = "memory://"):
+        self.window = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self.per_account = parse(settings.login_limit_account)
+        self.per_address = parse(settings.login_limit_address)
+
+    def _keys(self, login: str, address: str):
+        return ((self.per_account, "login-account", login.strip().lower()[:80]),
+                (self.per_address, "login-address", address or "?"))
+
+    def retry_after(self, login: str, address: str) -> int | None:
+        """Seconds until another try is allowed, or None while tries are left."""
+        waits = []
+        for limit, *key in self._keys(login, address):
+            if not self.window.test(limit, *key):
+                reset_at = self.window.get_window_stats(limit, *key).reset_time
+                waits.append(max(1, int(reset_at - time.time()) + 1))
+        return max(waits) if waits else None
+
+    def failed(self, login: str, address: str) -> None:
+        for limit, *key in self._keys(login, address):
+            self.window.hit(limit, *key)
+
+
+def limits() -> LoginLimits:
+    return current_app.extensions["kb_login_limits"]
+
+
+def register(app, settings) -> None:
+    app.extensions["kb_login_limits"] = LoginLimits(settings)
+    app.register_blueprint(bp)
+
+
+def _locked(seconds: int):
+    minutes = max(1, round(seconds / 60))
+    error = TooManyRequests(_("Too many failed attempts. Try again in %(minutes)d min.", minutes=minutes))
+    error.retry_after = seconds  # werkzeug adds the Retry-After header
+    return error
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@allow(ANYONE)
+def login():
+    target = local_path(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(target or home_url(), code=303)
+    form = LoginForm()
+    if form.is_submitted():
+        address = request.remote_addr or "?"
+        typed = form.login.data or ""
+        wait = limits().retry_after(typed, address)
+        if wait is not None:
+            raise _locked(wait)
+        if form.validate():
+            found = authenticate(services().database, form.login.data, form.password.data)
+            if found is not None:
+                from webapp.auth import Staff
+
+                login_user(Staff(found))
+                return redirect(target or home_url(), code=303)
+            limits().failed(typed, address)
+            form.password.errors.append(_("The login or the password is not right."))
+        return render_template("staff/login.html", form=form, next=target), 400
+    return render_template("staff/login.html", form=form, next=target)
+
+
+@bp.post("/logout")
+@allow(STAFF)
+def logout():
+    logout_user()
+    flash(_("You have signed out."))
+    return redirect(url_for("login_pages.login"), code=303)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@allow(STAFF)
+def account():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            changed = change_password(services().database, current_user.login, form.current.data, form.new.data)
+        except KBError as exc:
+            form.current.errors.append(_("The current password is not right.") if exc.status == 403 else exc.message)
+        else:
+            from webapp.auth import Staff
+
+            login_user(Staff(changed))  # the session id follows the new password; other sessions end
+            flash(_("Your password has been changed."))
+            return redirect(url_for("login_pages.account"), code=303)
+        return render_template("staff/account.html", form=form), 400
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/account.html", form=form), status
