@@ -211,3 +211,45 @@ def browser():
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield browser
         browser.close()
+
+
+# --- staff: operators, editors, leads and admins signed in through the login page ------------------
+
+STAFF_PASSWORD = "a-long-password"
+
+
+def add_staff(app, login: str, role: str = "operator", tier: int = 1, name: str | None = None) -> dict:
+    from kb.desk.operators import add_operator
+
+    return add_operator(app.extensions["kb"].database, login, name or login.title() + " Testova", STAFF_PASSWORD,
+                        role=role, tier=tier)
+
+
+def sign_in(app, login: str, role: str = "operator", tier: int = 1, *, create: bool = True):
+    """A test client signed in as a new (or, with create=False, an existing) member of staff."""
+    if create:
+        add_staff(app, login, role, tier)
+    client = app.test_client()
+    # The CSRF token lives in the session: fetch the login page first, as a browser does.
+    page = client.get("/login")
+    assert page.status_code == 200
+    import re
+
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+    data = {"login": login, "password": STAFF_PASSWORD}
+    if token:
+        data["csrf_token"] = token.group(1)
+    answer = client.post("/login", data=data)
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:500]
+    return client
+
+
+def csrf_of(client, path: str) -> str:
+    """The CSRF token of the form on the page at `path` (for posting as that page would)."""
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
