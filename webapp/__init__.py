@@ -28,14 +28,13 @@ from webapp import (
 
 def create_app(settings: Settings, config: dict | None = None, *, services: Services | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=1024 * 1024)
+    # Flask's own defaults exist for the cookie settings, so they are set here, before `config`.
+    app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=1024 * 1024, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.secure_cookies, REMEMBER_COOKIE_SECURE=settings.secure_cookies)
     app.config.update(config or {})
     app.json.ensure_ascii = False
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(settings)  # signs the session and the forms' CSRF tokens
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", settings.secure_cookies)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", settings.secure_cookies)
     app.extensions["kb"] = services or Services(settings)
     i18n.register(app, settings.timezone)
     # Every form posted from a page carries a CSRF token; the JSON API is for programs and has none.

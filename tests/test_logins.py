@@ -1,0 +1,187 @@
+"""Logins: argon2 hashes, sessions, failed-login limits, password changes, CSRF on every staff form."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import STAFF_PASSWORD, add_staff, csrf_of, make_settings, sign_in
+
+
+@pytest.fixture
+def login_app(tmp_path):
+    """The app with CSRF on, as served (no search index: these pages do not search)."""
+    from webapp import create_app
+
+    settings = make_settings(index_dir=tmp_path / "no-index", database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    return create_app(settings, {"TESTING": True, "SECRET_KEY": "test"})
+
+
+def _login(client, login, password, address="10.0.0.1"):
+    token = csrf_of(client, "/login")
+    return client.post("/login", data={"login": login, "password": password, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def _stored_hash(app, login):
+    from sqlalchemy import select
+
+    from kb.desk.tables import Operator
+
+    return app.extensions["kb"].database.run(
+        lambda s: s.scalar(select(Operator.password_hash).where(Operator.login == login)))
+
+
+def test_passwords_are_stored_as_argon2id_hashes_only(login_app):
+    add_staff(login_app, "anna")
+    stored = _stored_hash(login_app, "anna")
+    assert stored.startswith("$argon2id$") and STAFF_PASSWORD not in stored
+
+
+def test_an_older_hash_still_logs_in_and_is_replaced_by_argon2(login_app):
+    from sqlalchemy import update
+    from werkzeug.security import generate_password_hash
+
+    from kb.desk.tables import Operator
+
+    add_staff(login_app, "old")
+    login_app.extensions["kb"].database.run(lambda s: s.execute(
+        update(Operator).where(Operator.login == "old").values(password_hash=generate_password_hash(STAFF_PASSWORD))))
+    assert _login(login_app.test_client(), "old", STAFF_PASSWORD).status_code == 303
+    assert _stored_hash(login_app, "old").startswith("$argon2id$")
+
+
+def test_the_first_admin_comes_from_kb_operators_add_and_signs_in(login_app, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    result = CliRunner().invoke(main, ["operators", "add", "boss", "--name", "Olga Boss"],
+                                input="a-long-password\na-long-password\n")
+    assert result.exit_code == 0, result.output
+    assert "admin" in result.output
+    client = login_app.test_client()
+    answer = _login(client, "boss", "a-long-password")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/console"
+    assert client.get("/admin/operators").status_code == 200
+
+
+def test_a_wrong_password_is_answered_on_the_form_without_saying_which_part_was_wrong(login_app):
+    add_staff(login_app, "anna")
+    client = login_app.test_client()
+    for login, password in (("anna", "not-the-password"), ("nobody", STAFF_PASSWORD)):
+        page = _login(client, login, password)
+        assert page.status_code == 400
+        assert "The login or the password is not right." in page.get_data(as_text=True)
+    assert client.get("/desk").status_code == 303  # still not signed in
+
+
+def test_failed_logins_lock_the_account_for_a_while_even_with_the_right_password(login_app):
+    add_staff(login_app, "anna")
+    add_staff(login_app, "boris")
+    client = login_app.test_client()
+    for attempt in range(5):
+        assert _login(client, "anna", f"wrong-{attempt}", address=f"10.0.1.{attempt}").status_code == 400
+    locked = _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.2.1")
+    assert locked.status_code == 429
+    assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
+    assert "Too many" in locked.get_data(as_text=True)
+    # Another account from another address is not affected.
+    assert _login(login_app.test_client(), "boris", STAFF_PASSWORD, address="10.0.2.2").status_code == 303
+
+
+def test_failed_logins_from_one_address_are_limited_across_accounts(login_app):
+    add_staff(login_app, "anna")
+    client = login_app.test_client()
+    for attempt in range(20):
+        assert _login(client, f"guess{attempt}", "whatever-it-is", address="10.9.9.9").status_code == 400
+    assert _login(client, "anna", STAFF_PASSWORD, address="10.9.9.9").status_code == 429
+    assert _login(client, "anna", STAFF_PASSWORD, address="10.9.9.10").status_code == 303
+
+
+def test_the_session_cookie_is_http_only_and_same_site_and_secure_when_configured(login_app, tmp_path):
+    from webapp import create_app
+
+    add_staff(login_app, "anna")
+    answer = _login(login_app.test_client(), "anna", STAFF_PASSWORD)
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+    settings = make_settings(index_dir=tmp_path / "no-index", database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
+                             secure_cookies=True)
+    secure = create_app(settings, {"TESTING": True, "SECRET_KEY": "test"})
+    answer = _login(secure.test_client(), "anna", STAFF_PASSWORD)
+    assert "Secure" in answer.headers["Set-Cookie"]
+
+
+def test_login_goes_back_only_to_a_page_of_this_site(login_app):
+    add_staff(login_app, "anna")
+    client = login_app.test_client()
+    assert client.get("/desk/tickets/1").headers["Location"] == "/login?next=/desk/tickets/1"
+    token = csrf_of(client, "/login?next=/desk")
+    answer = client.post("/login", data={"login": "anna", "password": STAFF_PASSWORD, "csrf_token": token,
+                                         "next": "/desk"})
+    assert answer.headers["Location"] == "/desk"
+    for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        other = login_app.test_client()
+        token = csrf_of(other, "/login")
+        answer = other.post("/login", data={"login": "anna", "password": STAFF_PASSWORD, "csrf_token": token,
+                                            "next": evil})
+        assert answer.headers["Location"] == "/console", evil
+
+
+def test_sign_out_ends_the_session_and_needs_the_form_token(login_app):
+    client = sign_in(login_app, "anna")
+    assert client.post("/logout").status_code == 400  # no CSRF token: refused, still signed in
+    assert client.get("/account").status_code == 200
+    answer = client.post("/logout", data={"csrf_token": csrf_of(client, "/account")})
+    assert answer.status_code == 303
+    assert client.get("/account").status_code == 303
+
+
+def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(login_app):
+    client = sign_in(login_app, "anna")
+    elsewhere = sign_in(login_app, "anna", create=False)
+    token = csrf_of(client, "/account")
+    wrong = client.post("/account", data={"current": "not-it-at-all", "new": "brand-new-pass",
+                                          "confirm": "brand-new-pass", "csrf_token": token})
+    assert wrong.status_code == 400 and "The current password is not right." in wrong.get_data(as_text=True)
+    differ = client.post("/account", data={"current": STAFF_PASSWORD, "new": "brand-new-pass",
+                                           "confirm": "other-new-pass", "csrf_token": token})
+    assert differ.status_code == 400
+    short = client.post("/account", data={"current": STAFF_PASSWORD, "new": "short", "confirm": "short",
+                                          "csrf_token": token})
+    assert short.status_code == 400
+    done = client.post("/account", data={"current": STAFF_PASSWORD, "new": "brand-new-pass",
+                                         "confirm": "brand-new-pass", "csrf_token": token})
+    assert done.status_code == 303
+    assert client.get("/account").status_code == 200  # this session goes on
+    assert elsewhere.get("/account").status_code == 303  # the other one has ended
+    assert _login(login_app.test_client(), "anna", STAFF_PASSWORD).status_code == 400
+    assert _login(login_app.test_client(), "anna", "brand-new-pass").status_code == 303
+
+
+def test_a_deactivated_operator_is_signed_out_at_the_next_request(login_app):
+    from kb.desk.operators import update_operator
+
+    client = sign_in(login_app, "anna")
+    assert client.get("/desk").status_code == 200
+    update_operator(login_app.extensions["kb"].database, "anna", active=False)
+    assert client.get("/desk").status_code == 303
+    assert _login(login_app.test_client(), "anna", STAFF_PASSWORD).status_code == 400
+
+
+def test_every_staff_form_post_without_a_csrf_token_is_refused(login_app):
+    """A page on another site cannot make a signed-in admin's browser post anything."""
+    add_staff(login_app, "target")
+    client = sign_in(login_app, "boss", "admin", tier=3)
+    for rule in login_app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.rule.startswith("/api/"):
+            continue
+        url = rule.build({"number": 1, "token": "x" * 32, "article_id": "cancel-order", "login": "target",
+                          "token_id": 1}, append_unknown=False)[1]
+        answer = client.post(url, data={"note": "hello", "name": "X"})
+        assert answer.status_code == 400, url
+        body = answer.get_data(as_text=True)
+        assert re.search(r"form has expired|could not be understood|CSRF", body, re.IGNORECASE), url
+    assert client.get("/account").status_code == 200  # and nothing signed the admin out
