@@ -152,6 +152,17 @@ class TicketJoined(Shape):
     message: str
 
 
+class StatusMessage(Shape):
+    """One message of the conversation the customer sees: an operator's reply or answer, or their own addition."""
+
+    at: datetime
+    author: Literal["operator", "customer"]
+    name: str | None = Field(description="the operator's first name; null for the customer")
+    text: str
+    article_id: str | None = Field(description="the article an answer links to")
+    answer: bool = Field(description="the operator's solution (true) or a reply along the way")
+
+
 class TicketStatus(Shape):
     """What the customer may see of their request: no operator logins, no internal deadlines."""
 
@@ -173,6 +184,7 @@ class TicketStatus(Shape):
     rating: int | None = Field(ge=1, le=5)
     can_add_details: bool
     can_rate: bool
+    messages: list[StatusMessage] = Field(description="the conversation, oldest first; no internal notes")
 
 
 class TicketDetails(Shape):

@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy.orm.exc import StaleDataError
 
 from kb.db import Database
+from kb.desk.board import Board
 from kb.desk.duplicates import VectorCache
 from kb.desk.intake import Intake
 from kb.desk.queue import Queue
@@ -22,7 +23,7 @@ from kb.desk.workhours import parse_schedule
 from kb.errors import Conflict
 
 
-class Desk(Intake, Workflow, Routing, Queue):
+class Desk(Intake, Workflow, Routing, Queue, Board):
     """The support desk over one database: creating, assigning, solving and escalating tickets."""
 
     def __init__(self, db: Database, rules: TicketRules | None = None, embed=None):

@@ -6,11 +6,14 @@ import statistics
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
+from kb.desk.intake import _JOINED_NOTE as JOINED_NOTE
 from kb.desk.operators import find_operator
 from kb.desk.records import as_utc, checked_token, ticket_by_number, ticket_by_token
 from kb.desk.shapes import summary
 from kb.desk.tables import STATUSES, TIERS, UNSOLVED, Operator, Ticket
+from kb.desk.workflow import ARTICLE_NOTE
 from kb.desk.workhours import add_working_time
 from kb.errors import InvalidInput
 
@@ -38,7 +41,8 @@ class Queue:
                 "solved_at": ticket.solved_at, "operator": ticket.owner.first_name if ticket.owner else None,
                 "place_in_queue": place, "expected_answer_at": expected, "answer": ticket.answer,
                 "article_id": ticket.article_id, "rating": ticket.rating,
-                "can_add_details": ticket.status != "closed", "can_rate": ticket.status == "solved"}
+                "can_add_details": ticket.status != "closed", "can_rate": ticket.status == "solved",
+                "messages": customer_messages(ticket)}
 
     def _expected_answer(self, session, tier: int, place: int, now: datetime) -> datetime:
         """Tickets ahead × recent median handling time ÷ operators of the tier, in working hours."""
@@ -55,7 +59,11 @@ class Queue:
 
 
     def list_tickets(self, *, status: str | None = None, tier: int | None = None, owner: str | None = None,
-                     limit: int = 100) -> list[dict]:
+                     unowned: bool = False, contacts: bool = False, limit: int = 100) -> list[dict]:
+        """Unsolved tickets (or those of one status), oldest first. `unowned`: only those nobody holds
+        (a tier's queue); `contacts`: each with `customer`, the name (else the e-mail or phone)."""
+        if unowned and owner:
+            raise InvalidInput("a ticket cannot be both unowned and owned by someone")
         if status and status not in STATUSES:
             raise InvalidInput(f"the status must be one of {', '.join(STATUSES)}")
         if tier and tier not in TIERS:
@@ -68,7 +76,12 @@ class Queue:
                 query = query.where(Ticket.tier == tier)
             if owner:
                 query = query.where(Ticket.owner_id == find_operator(session, owner).id)
-            return [summary(t) for t in session.scalars(query)]
+            if unowned:
+                query = query.where(Ticket.owner_id.is_(None))
+            if not contacts:
+                return [summary(t) for t in session.scalars(query)]
+            return [dict(summary(t), customer=t.customer.name or t.customer.email or t.customer.phone or "")
+                    for t in session.scalars(query.options(joinedload(Ticket.customer)))]
 
         return self.db.run(work)
 
@@ -80,8 +93,35 @@ class Queue:
             return dict(summary(ticket), details=ticket.details, answer=ticket.answer,
                         article_id=ticket.article_id, search_query=ticket.search_query, rating=ticket.rating,
                         customer={"name": customer.name, "email": customer.email, "phone": customer.phone},
+                        owner_name=ticket.owner.name if ticket.owner else None,
+                        other_tickets=[summary(t) for t in customer.tickets if t.id != ticket.id][-20:],
                         events=[{"kind": e.kind, "at": e.at, "actor": e.actor,
                                  "operator": e.operator.login if e.operator else None,
-                                 "tier": e.tier, "note": e.note, "late": e.late} for e in ticket.events])
+                                 "operator_name": e.operator.name if e.operator else None,
+                                 "tier": e.tier, "note": e.note, "late": e.late,
+                                 "first_response": e.first_response} for e in ticket.events])
 
         return self.db.run(work)
+
+
+def customer_messages(ticket: Ticket) -> list[dict]:
+    """The conversation the customer may see, oldest first: the operators' replies and answers (with
+    the operator's first name, never a login) and the customer's own additions. Internal notes (a
+    pass-on, an escalation, an assignment) are never among them."""
+    messages = []
+    for event in ticket.events:
+        if event.kind == "commented" and event.actor == "customer":
+            text = event.note.removeprefix(JOINED_NOTE)
+            messages.append({"at": event.at, "author": "customer", "name": None, "text": text, "article_id": None,
+                             "answer": False})
+        elif event.kind in ("commented", "solved") and event.actor == "operator":
+            text, article_id = event.note, None
+            if event.kind == "solved":  # "answer\narticle: id", either part optional (Workflow._solve)
+                head, _, last = text.rpartition("\n")
+                if last.startswith(ARTICLE_NOTE):
+                    text, article_id = head, last.removeprefix(ARTICLE_NOTE)
+            messages.append({"at": event.at, "author": "operator",
+                             "name": event.operator.first_name if event.operator else None,
+                             "text": text, "article_id": article_id, "answer": event.kind == "solved"})
+    return messages
+

@@ -19,6 +19,8 @@ from kb.desk.shapes import summary
 from kb.desk.tables import UNSOLVED, Operator, Ticket
 from kb.errors import Conflict, InvalidInput, NotAllowed
 
+ARTICLE_NOTE = "article: "  # the last line of a solution's note names the linked article
+
 
 class Workflow:
     """What the owner of a ticket does with it (a part of `Desk`)."""
@@ -83,7 +85,7 @@ class Workflow:
 
     def _solve(self, session, number, login, answer, article_id, now):
         ticket, operator = self._owned(session, number, login)
-        note = "\n".join(filter(None, [answer, article_id and f"article: {article_id}"]))
+        note = "\n".join(filter(None, [answer, article_id and ARTICLE_NOTE + article_id]))
         self._respond(session, ticket, operator, "solved", note, now, late=now > ticket.due_at)
         ticket.status, ticket.solved_at, ticket.answer, ticket.article_id = "solved", now, answer, article_id
         return summary(ticket)
