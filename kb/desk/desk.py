@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kb.db import Database
 from kb.desk.board import Board
+from kb.desk.calls import Calls
 from kb.desk.duplicates import VectorCache
 from kb.desk.intake import Intake
 from kb.desk.queue import Queue
@@ -23,7 +24,7 @@ from kb.desk.workhours import parse_schedule
 from kb.errors import Conflict
 
 
-class Desk(Intake, Workflow, Routing, Queue, Board):
+class Desk(Intake, Workflow, Routing, Queue, Board, Calls):
     """The support desk over one database: creating, assigning, solving and escalating tickets."""
 
     def __init__(self, db: Database, rules: TicketRules | None = None, embed=None):

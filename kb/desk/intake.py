@@ -120,6 +120,13 @@ class Intake:
         return dict(summary(ticket), token=ticket.token, joined=True)
 
     def _create(self, session, customer: Customer, request: dict, now: datetime) -> dict:
+        ticket = self._new_ticket(session, customer, request, now)
+        record_event(session, ticket, "created", now, actor="customer", note=f"via {ticket.channel}")
+        self._auto_assign(session, ticket, now)
+        return dict(summary(ticket), token=ticket.token, joined=False)
+
+    def _new_ticket(self, session, customer: Customer, request: dict, now: datetime) -> Ticket:
+        """A new ticket's row with the next number, at tier 1 with no owner and no events yet."""
         number = session.execute(update(Counter.__table__).where(Counter.name == "ticket_number")
                                  .values(value=Counter.value + 1).returning(Counter.value)).scalar_one()
         ticket = Ticket(number=number, token=secrets.token_urlsafe(24), customer=customer,
@@ -130,9 +137,7 @@ class Intake:
                         due_at=now + timedelta(hours=self.rules.tier_deadline(1)))
         session.add(ticket)
         session.flush()
-        record_event(session, ticket, "created", now, actor="customer", note=f"via {ticket.channel}")
-        self._auto_assign(session, ticket, now)
-        return dict(summary(ticket), token=ticket.token, joined=False)
+        return ticket
 
     def add_details(self, token: str, text: str, now: datetime | None = None) -> dict:
         """The customer adds to their question; a solved ticket opens again for its owner."""
