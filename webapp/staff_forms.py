@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 from kb.desk.operators import MIN_PASSWORD
 from webapp.forms import printable
@@ -24,3 +25,56 @@ class PasswordForm(FlaskForm):
                                message=_l("At least %(min)d characters.", min=MIN_PASSWORD)), printable])
     confirm = PasswordField(_l("New password again"), validators=[
         DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))])
+
+
+# --- admin: operators and API tokens ---------------------------------------------------------------
+
+ROLE_CHOICES = [SelectChoice(role, label) for role, label in (
+    ("operator", _l("operator")), ("editor", _l("editor")), ("lead", _l("lead")), ("admin", _l("admin")))]
+TIER_CHOICES = [SelectChoice(tier, str(tier)) for tier in (1, 2, 3)]
+_NEW_PASSWORD_HINT = _l("Leave empty to generate a temporary password, shown once.")
+
+
+class OperatorAddForm(FlaskForm):
+    login = StringField(_l("Login"), validators=[
+        DataRequired(_l("Give a login.")), Length(max=80),
+        Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, '.', '-' and '_' only."))])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give a name.")), Length(max=200), printable])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="operator")
+    tier = SelectField(_l("Tier"), choices=TIER_CHOICES, coerce=int, default=1)
+    seniority = IntegerField(_l("Years in the team"), default=0, validators=[
+        InputRequired(_l("A whole number.")), NumberRange(min=0, max=80)])
+    password = PasswordField(_l("Initial password"), description=_NEW_PASSWORD_HINT, validators=[
+        Optional(), Length(min=MIN_PASSWORD, max=1000,
+                           message=_l("At least %(min)d characters.", min=MIN_PASSWORD)), printable])
+
+
+class OperatorForm(FlaskForm):
+    """Name, role and tier of an existing operator."""
+    action = HiddenField(default="details", validators=[AnyOf(["details"])])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give a name.")), Length(max=200), printable])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    tier = SelectField(_l("Tier"), choices=TIER_CHOICES, coerce=int)
+
+
+class ActiveForm(FlaskForm):
+    """Deactivate (their sessions end at their next request) or reactivate."""
+    action = HiddenField(validators=[AnyOf(["deactivate", "reactivate"])])
+
+
+class ResetPasswordForm(FlaskForm):
+    action = HiddenField(default="password", validators=[AnyOf(["password"])])
+    password = PasswordField(_l("New password"), description=_NEW_PASSWORD_HINT, validators=[
+        Optional(), Length(min=MIN_PASSWORD, max=1000,
+                           message=_l("At least %(min)d characters.", min=MIN_PASSWORD)), printable])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What uses it"), validators=[
+        DataRequired(_l("Give the token a name.")), Length(max=200), printable])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="operator")
+
+
+class RevokeForm(FlaskForm):
+    """Only the CSRF token: the token to revoke is in the address."""
+
