@@ -5,10 +5,12 @@ at /api/v1/openapi.json and shown as a page at /api/v1/docs."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_login import current_user
 
 from kb.errors import NotFound, QueryError
 from kb.search.searcher import clean_query
 from webapp.api_schemas import (
+    ANONYMOUS_OR_BEARER,
     Article,
     Health,
     SearchAnswer,
@@ -17,7 +19,7 @@ from webapp.api_schemas import (
     operation,
     operations,
 )
-from webapp.auth import ANYONE, allow
+from webapp.auth import ANYONE, DESK, allow
 from webapp.services import services
 
 bp = allow(ANYONE)(Blueprint("api", __name__, url_prefix="/api/v1"))
@@ -42,17 +44,24 @@ def _int_arg(name: str, default: int) -> int:
 
 
 @bp.get("/search")
-@operation({200: SearchAnswer}, (400, 503, 500), query=SearchQuery, tag="search")
+@operation({200: SearchAnswer}, (400, 401, 503, 500), query=SearchQuery, tag="search",
+           security=ANONYMOUS_OR_BEARER)
 def search():
     """Search the knowledge base
 
-    The best answers to a question, best first; `no_match` says whether any of them answers it."""
+    The best answers to a question, best first; `no_match` says whether any of them answers it. With an
+    operator, lead or admin token (`Authorization: Bearer <token>`) each result also has its
+    `operator_notes`."""
     query = request.args.get("q")
     if query is None:
         raise QueryError("missing `q`: pass the question as ?q=...")
     clean_query(query)  # a bad question is a 400 even before the index is loaded
-    response = searcher().search(query, lang=request.args.get("lang") or None, limit=_int_arg("limit", 5))
-    return jsonify(response.to_dict())
+    s = searcher()
+    answer = s.search(query, lang=request.args.get("lang") or None, limit=_int_arg("limit", 5)).to_dict()
+    if current_user.role in DESK:  # the support team (a token or a login); never visitors or editors
+        for result in answer["results"]:
+            result["operator_notes"] = s.by_id.get(result["id"], {}).get("operator_notes") or ""
+    return jsonify(answer)
 
 
 @bp.get("/articles/<path:article_id>")

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from spectree import Response, SpecTree
+from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
+from spectree.models import SecureType
 
 from kb.articles import LANGUAGES
 from kb.desk.records import MAX_QUESTION, MAX_TEXT
@@ -57,6 +58,8 @@ class ErrorBody(Shape):
 # What each error status means on this API; each operation lists those it can answer.
 ERRORS = {
     400: "bad input: a missing or malformed parameter or body (invalid_query, invalid_input)",
+    401: ("the `Authorization` header is not `Bearer <token>`, or the token is unknown or revoked "
+          "(unauthorized); no header at all is an anonymous call"),
     404: "no such article or request; a malformed token is a 404 too (not_found)",
     409: "the request changed first: closed, or not answered yet (conflict)",
     413: "the body is larger than 1 MiB (request_entity_too_large)",
@@ -84,6 +87,10 @@ class SearchResult(Shape):
     matched: str = Field(description="the known phrasing (or answer passage) closest to the question")
     snippet: str = Field(description="HTML-escaped text of the answer with the question's words in <mark>")
     tags: list[str]
+    # Present only for a caller with an operator, lead or admin token: absent, not null, otherwise.
+    operator_notes: str = Field(None, json_schema_extra=lambda schema: schema.pop("default", None), description=(
+        "only with an operator, lead or admin API token (`Authorization: Bearer`): the article's notes "
+        "for the support team, Markdown (\"\" when it has none); never sent to anyone else"))
 
 
 class SearchAnswer(Shape):
@@ -212,18 +219,26 @@ spec = SpecTree(
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
     validation_error_model=ErrorBody,
+    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(
+        type=SecureType.HTTP, scheme="bearer", bearer_format="kb_...",
+        description="an API token an admin made at /admin/tokens or with `kb tokens create`"))],
 )
+
+# Anonymous, or with a token: the token's role decides what else the answer holds.
+ANONYMOUS_OR_BEARER = [{}, {"bearer": []}]
 
 
 def operation(ok: dict[int, type[BaseModel]], errors: tuple[int, ...], *, query: type[BaseModel] | None = None,
-              json: type[BaseModel] | None = None, tag: str, path_parameters: dict[str, str] | None = None):
+              json: type[BaseModel] | None = None, tag: str, path_parameters: dict[str, str] | None = None,
+              security: list[dict] | None = None):
     """Document a route: its answers by status, the error statuses it can answer (each with
     `ErrorBody`), its query or JSON body. Nothing is checked at request time (see the module)."""
     answers = {f"HTTP_{status}": model for status, model in ok.items()}
     answers.update({f"HTTP_{status}": (ErrorBody, ERRORS[status]) for status in errors})
     # spectree adds a response for its own validation errors: it is the first listed, already ErrorBody.
     return spec.validate(query=query, json=json, resp=Response(**answers), tags=[tag], skip_validation=True,
-                         validation_error_status=errors[0], path_parameter_descriptions=path_parameters)
+                         validation_error_status=errors[0], path_parameter_descriptions=path_parameters,
+                         security=security)
 
 
 _generating = threading.Lock()

@@ -7,7 +7,7 @@ tests/test_access.py walks every route with every role.
 """
 from __future__ import annotations
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
 
@@ -83,10 +83,23 @@ def home_url() -> str:
     return url_for(HOME.get(current_user.role, "help.index"))
 
 
+PROXY_SCHEMES = {"basic", "digest", "negotiate"}
+
+
 def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else None
+    """The token of an `Authorization: Bearer <token>` header; None without the header, or with one of
+    the schemes a proxy in front may ask browsers for (Basic, Digest, Negotiate: not ours to judge).
+    Any other form (`Bearer` alone, a bare token, `Token ...`) is refused (401), not taken for an
+    anonymous call the caller did not mean."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() in PROXY_SCHEMES:
+        return None
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("the Authorization header must be `Bearer <token>`")
+    return value.strip()
 
 
 def register(app) -> None:
@@ -102,12 +115,18 @@ def register(app) -> None:
     @manager.request_loader
     def load_from_token(req):
         # Tokens are for programs calling the API; pages go by the login session only.
-        token = _bearer() if req.path.startswith("/api/") else None
-        if token is None:
-            return None
-        found = token_role(services().database, token)
+        if not req.path.startswith("/api/") or g.get("kb_token_refused"):
+            return None  # once refused, the rest of this request (its 401 answer) is anonymous
+        try:
+            token = _bearer()
+            found = None if token is None else token_role(services().database, token)
+            if token is not None and found is None:
+                raise Unauthorized("the API token is not valid or has been revoked")
+        except Unauthorized:
+            g.kb_token_refused = True
+            raise
         if found is None:
-            raise Unauthorized("the API token is not valid or has been revoked")
+            return None
         return Staff({"session_id": f"token.{found['id']}", "role": found["role"],
                       "name": found["name"]}, token=True)
 

@@ -65,7 +65,10 @@ def register(app):
     @app.errorhandler(KBError)
     def kb_error(exc: KBError):
         if _is_api():
-            return error_response(exc.status, exc.code, exc.message)
+            response = error_response(exc.status, exc.code, exc.message)
+            if exc.status == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+            return response
         return error_page(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)

@@ -25,7 +25,8 @@ def main(ctx, articles_dir, index_dir):
 
 
 for command in (index.check, index.index, index.tune, search.search, measure.eval_command, measure.bench,
-                server.serve, worker.worker, server.config_command, desk.db, desk.operators, desk.tickets, desk.report):
+                server.serve, worker.worker, server.config_command, desk.db, desk.operators, desk.tokens_group,
+                desk.tickets, desk.report):
     main.add_command(command)
 
 

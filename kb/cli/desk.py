@@ -1,9 +1,9 @@
-"""`kb db`, `kb operators`, `kb tickets`, `kb report`: the ticket desk from the shell."""
+"""`kb db`, `kb operators`, `kb tokens`, `kb tickets`, `kb report`: the ticket desk from the shell."""
 from __future__ import annotations
 
 import click
 
-from kb.cli.common import database_of, desk_of, echo_json, user_errors, when
+from kb.cli.common import database_of, desk_of, echo_json, fail, user_errors, when
 
 
 @click.group()
@@ -52,6 +52,85 @@ def operators_list(ctx):
     for o in list_operators(database_of(ctx)):
         click.echo(f"{o['login']:<16} {o['name']:<24} tier {o['tier']}  {o['role']:<8} "
                    f"seniority {o['seniority']}{'' if o['active'] else '  (inactive)'}")
+
+
+PROMPT = "\0prompt"  # `--password` given without a value: ask for it, hidden
+
+
+@operators.command("set")
+@click.argument("login")
+@click.option("--name", help="A new full name.")
+@click.option("--role", type=click.Choice(["operator", "editor", "lead", "admin"]))
+@click.option("--tier", type=click.IntRange(1, 3))
+@click.option("--active/--inactive", default=None, help="Reactivate, or deactivate (their sessions end).")
+@click.option("--password", is_flag=False, flag_value=PROMPT, default=None,
+              help="A new password (their other sessions end); without a value it is asked for, hidden.")
+@click.pass_context
+@user_errors
+def operators_set(ctx, login, name, role, tier, active, password):
+    """Change an operator: name, role, tier, active, password."""
+    from kb.desk.operators import update_operator
+
+    if password == PROMPT:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    changes = {k: v for k, v in (("name", name), ("role", role), ("tier", tier), ("active", active),
+                                 ("password", password)) if v is not None}
+    if not changes:
+        fail("nothing to change: give --name, --role, --tier, --active/--inactive or --password", 2)
+    o = update_operator(database_of(ctx), login, **changes)
+    click.echo(f"{o['login']} ({o['name']}): {o['role']}, tier {o['tier']}, {'active' if o['active'] else 'inactive'}"
+               + ("; password changed, other sessions ended" if password is not None else ""))
+
+
+@click.group("tokens")
+def tokens_group():
+    """API tokens for programs that call the JSON API (shown once; revocable)."""
+
+
+@tokens_group.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["operator", "editor", "lead", "admin"]),
+              help="What the token may do: operator, lead and admin tokens also get operators' notes.")
+@click.pass_context
+@user_errors
+def tokens_create(ctx, name, role):
+    """Create a token. It is printed once, on its own line: keep it now."""
+    from kb.desk.tokens import create_token
+
+    token, record = create_token(database_of(ctx), name, role)
+    click.echo(f"created token {record['id']} ({record['name']}, {record['role']}); it is shown only now:", err=True)
+    click.echo(token)
+
+
+@tokens_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def tokens_list(ctx, as_json):
+    """List tokens, newest first (never the tokens themselves: only their first characters)."""
+    from kb.desk.tokens import list_tokens
+
+    found = list_tokens(database_of(ctx))
+    if as_json:
+        return echo_json(found)
+    for t in found:
+        state = f"revoked {when(t['revoked_at'])}" if t["revoked_at"] else "in use"
+        click.echo(f"{t['id']:>4}  {t['prefix']}…  {t['role']:<8} {t['name'][:30]:<30} by {t['created_by'] or '-':<12} "
+                   f"created {when(t['created_at'])}  last used {when(t['last_used_at'])}  {state}")
+    if not found:
+        click.echo("no tokens")
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+@user_errors
+def tokens_revoke(ctx, token_id):
+    """Revoke a token by its id (`kb tokens list`): calls with it are refused (401) from now on."""
+    from kb.desk.tokens import revoke_token
+
+    t = revoke_token(database_of(ctx), token_id)
+    click.echo(f"token {t['id']} ({t['name']}) revoked")
 
 
 @click.group()
