@@ -1,44 +1,255 @@
-"""The ticket desk: my tickets, my tier's queue, one ticket with its whole history and what its owner can do."""
+"""The ticket desk: my tickets, my tier's queue, one ticket with its whole history and what its owner can do.
+
+Every action is a POST with a CSRF token (a Flask-WTF form) that ends in a 303 to the ticket page with a
+flash; what the desk refuses (someone was first, not the owner, bad input) shows the same page again
+with the reason and its 4xx status, never a 500.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime, timedelta
 
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_timedelta, gettext as _
+from flask_login import current_user
+
+from kb.desk.operators import list_operators
+from kb.desk.records import utcnow
+from kb.desk.tables import UNSOLVED
+from kb.errors import IndexMissing, InvalidInput, KBError, NotFound, QueryError
+from kb.search.searcher import clean_query
 from webapp.auth import DESK, LEADS, allow
+from webapp.i18n import language
+from webapp.services import services
+from webapp.staff_forms import PassOnForm, ReassignForm, ReplyForm, SolveForm, TakeForm
 
 bp = allow(DESK)(Blueprint("desk", __name__, url_prefix="/desk"))
+
+ARTICLE_RESULTS = 6
+_LANGS = {"ru": "ru", "en": "en"}
+QUESTION_CHARS = 90  # of a question in a queue row
+
+# How a deadline is coloured: "late" once it has passed; "soon" when less than a quarter of the time
+# allowed for it is left, or less than one hour, whichever comes first (so a chat's five-minute first
+# response is "soon" from the start: it needs attention now); "ok" otherwise.
+SOON_SHARE = 0.25
+SOON_TIME = timedelta(hours=1)
+
+
+def desk():
+    return services().desk
+
+
+def deadline(due: datetime | None, allowed_hours: float, now: datetime) -> dict | None:
+    """A deadline as the pages show it: its time, the time left and its state (ok, soon, late)."""
+    if due is None:
+        return None
+    left = due - now
+    if left <= timedelta(0):
+        state = "late"
+    elif left < SOON_TIME or left < timedelta(hours=allowed_hours) * SOON_SHARE:
+        state = "soon"
+    else:
+        state = "ok"
+    return {"at": due, "left": left, "state": state, "text": left_text(left)}
+
+
+def left_text(left: timedelta) -> str:
+    minutes = int(abs(left).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        span = _("%(days)d d %(hours)d h", days=days, hours=hours)
+    elif hours:
+        span = _("%(hours)d h %(minutes)02d min", hours=hours, minutes=minutes)
+    else:
+        span = _("%(minutes)d min", minutes=minutes)
+    return _("%(span)s left", span=span) if left > timedelta(0) else _("late by %(span)s", span=span)
+
+
+def deadlines(ticket: dict, now: datetime) -> dict:
+    """The first response (until one is given) and the solution deadline of a ticket."""
+    rules = desk().rules
+    first = None
+    if ticket["first_response_at"] is None and ticket["status"] in UNSOLVED:
+        first = deadline(ticket["first_response_due"], rules.first_response_target(ticket["channel"]), now)
+    solution = deadline(ticket["due_at"], rules.tier_deadline(ticket["tier"]), now) \
+        if ticket["status"] in UNSOLVED else None
+    return {"first_response": first, "solution": solution}
+
+
+def age(since: datetime, now: datetime) -> str:
+    return format_timedelta(now - since, granularity="minute", threshold=1.5)
+
+
+def _rows(tickets: list[dict], now: datetime) -> list[dict]:
+    return [dict(t, deadlines=deadlines(t, now), age=age(t["created_at"], now),
+                 short=t["question"] if len(t["question"]) <= QUESTION_CHARS
+                 else t["question"][:QUESTION_CHARS].rsplit(" ", 1)[0] + " …") for t in tickets]
+
+
+def queues_page(error: str | None = None, status: int = 200):
+    now = utcnow()
+    mine = desk().list_tickets(owner=current_user.login, contacts=True)
+    tier = current_user.tier or 1
+    queue = desk().list_tickets(tier=tier, unowned=True, contacts=True)
+    return render_template("desk/queues.html", mine=_rows(mine, now), queue=_rows(queue, now), tier=tier,
+                           take_form=TakeForm(), error=error), status
 
 
 @bp.get("")
 def queues():
-    return "desk"
+    return queues_page()
+
+
+def _error_text(exc: KBError) -> str:
+    generic = {403: _("This is not yours to do."), 409: _("Someone changed this ticket first."),
+               404: _("Not found."), 400: _("That could not be done. Check it and try again.")}
+    return generic.get(exc.status, generic[400]) + " " + exc.message
+
+
+def ticket_page(number: int, *, error: str | None = None, status: int = 200, forms: dict | None = None):
+    ticket = desk().show(number)  # NotFound: the 404 page
+    now = utcnow()
+    me = current_user
+    unsolved = ticket["status"] in UNSOLVED
+    can = {
+        "take": unsolved and ticket["owner"] is None and (me.tier or 0) >= ticket["tier"],
+        "work": unsolved and ticket["owner"] == me.login,
+        "pass_on": unsolved and ticket["owner"] == me.login and ticket["tier"] < 3,
+        "reassign": unsolved and me.role in LEADS,
+    }
+    forms = forms or {}
+    candidates = []
+    if can["reassign"]:
+        candidates = [o for o in list_operators(services().database)
+                      if o["active"] and o["role"] != "editor" and o["tier"] >= ticket["tier"]
+                      and o["login"] != ticket["owner"]]
+    return render_template(
+        "desk/ticket.html", ticket=ticket, now=now, deadlines=deadlines(ticket, now), age=age(ticket["created_at"], now),
+        can=can, error=error, candidates=candidates,
+        others=[dict(t, deadlines=deadlines(t, now)) for t in reversed(ticket["other_tickets"])],
+        take_form=forms.get("take") or TakeForm(), reply_form=forms.get("reply") or ReplyForm(),
+        solve_form=forms.get("solve") or SolveForm(), pass_form=forms.get("pass") or PassOnForm(),
+        reassign_data=forms.get("reassign") or ReassignForm()), status
 
 
 @bp.get("/tickets/<int:number>")
 def ticket(number):
-    return ""
+    return ticket_page(number)
+
+
+def _act(number: int, name: str, form, action, done: str):
+    """Run one action of the ticket page: 303 to the ticket with `done`, or the page again with why not."""
+    if not form.validate():
+        return ticket_page(number, error=_("Check the form and try again."), status=400, forms={name: form})
+    try:
+        action()
+    except NotFound:
+        raise
+    except KBError as exc:
+        return ticket_page(number, error=_error_text(exc), status=exc.status, forms={name: form})
+    flash(done)
+    return redirect(url_for("desk.ticket", number=number), code=303)
 
 
 @bp.post("/tickets/<int:number>/take")
 def take(number):
-    return ""
+    form = TakeForm()
+    from_queue = request.form.get("back") == "queue"
+    if not form.validate():
+        return (queues_page(_("The form has expired. Try again."), 400) if from_queue
+                else ticket_page(number, error=_("The form has expired. Try again."), status=400))
+    try:
+        desk().take(number, current_user.login)
+    except NotFound:
+        raise
+    except KBError as exc:
+        message = _error_text(exc)
+        if exc.status == 409:
+            taken = desk().show(number)
+            if taken["owner"]:
+                message = _("Ticket #%(number)s has already been taken by %(name)s (%(login)s).", number=number,
+                            name=taken["owner_name"], login=taken["owner"])
+        return queues_page(message, exc.status) if from_queue else ticket_page(number, error=message,
+                                                                               status=exc.status)
+    flash(_("You took ticket #%(number)s.", number=number))
+    return redirect(url_for("desk.ticket", number=number), code=303)
 
 
 @bp.post("/tickets/<int:number>/reply")
 def reply(number):
-    return ""
+    form = ReplyForm()
+    done = (_("Reply sent; the ticket waits for the customer.") if form.waiting.data
+            else _("Reply sent to the customer."))
+    return _act(number, "reply", form, lambda: desk().comment(number, current_user.login, form.text.data,
+                                                              waiting=bool(form.waiting.data)), done)
+
+
+def _known_article(article_id: str) -> None:
+    """An article id must name an article of the index being served (when one is loaded)."""
+    try:
+        articles = services().searcher.by_id
+    except IndexMissing:
+        return  # no index here: the id is kept as typed
+    if article_id not in articles:
+        raise InvalidInput(f"there is no article {article_id!r} in the knowledge base")
 
 
 @bp.post("/tickets/<int:number>/solve")
 def solve(number):
-    return ""
+    form = SolveForm()
+
+    def action():
+        article_id = (form.article_id.data or "").strip() or None
+        if article_id:
+            _known_article(article_id)
+        desk().solve(number, current_user.login, answer=form.answer.data, article_id=article_id)
+
+    return _act(number, "solve", form, action, _("Ticket #%(number)s is solved; the customer sees the answer.",
+                                                  number=number))
 
 
 @bp.post("/tickets/<int:number>/pass")
 def pass_on(number):
-    return ""
+    form = PassOnForm()
+    return _act(number, "pass", form, lambda: desk().pass_on(number, current_user.login, form.note.data),
+                _("Ticket #%(number)s passed on to the next tier.", number=number))
 
 
 @bp.post("/tickets/<int:number>/reassign")
 @allow(LEADS)
 def reassign(number):
-    return ""
+    form = ReassignForm()
+    back_to_board = request.form.get("back") == "now"
+    if back_to_board:
+        from webapp.lead_pages import now_page
+
+        if not form.validate():
+            return now_page(_("Choose an operator."), 400)
+        try:
+            desk().reassign(number, current_user.login, form.to.data, form.note.data or "")
+        except KBError as exc:
+            return now_page(_error_text(exc), exc.status)
+        flash(_("Ticket #%(number)s given to %(login)s.", number=number, login=form.to.data))
+        return redirect(url_for("lead_pages.now"), code=303)
+    return _act(number, "reassign", form,
+                lambda: desk().reassign(number, current_user.login, form.to.data, form.note.data or ""),
+                _("Ticket #%(number)s given to %(login)s.", number=number, login=form.to.data))
+
+
+@bp.get("/articles")
+def find_article():
+    """The articles that match `q`, as an HTML fragment for the ticket page's inline search."""
+    typed = request.args.get("q", "")
+    if not typed.strip():
+        return render_template("desk/articles.html", results=None, query=""), 200
+    try:
+        query = clean_query(typed)
+        found = services().searcher.search(query, limit=ARTICLE_RESULTS,
+                                           prefer_lang=_LANGS.get(request.args.get("lang"), language()))
+    except QueryError as exc:
+        return render_template("desk/articles.html", results=None, query=typed, error=exc.message), 400
+    except IndexMissing:
+        return render_template("desk/articles.html", results=None, query=typed,
+                               error=_("The knowledge base is not loaded here: type the article id.")), 503
+    return render_template("desk/articles.html", results=found.results, query=query), 200

@@ -1,23 +1,71 @@
 """Lead pages: the month's report (and its CSV) and what is open now, with reassigning."""
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from datetime import date
 
+from flask import Blueprint, Response, render_template, request
+
+from kb.desk.records import utcnow
+from kb.desk.reports import COLUMNS, monthly_report, report_csv
+from kb.errors import InvalidInput
 from webapp.auth import LEADS, allow
+from webapp.desk_pages import age, deadlines
+from webapp.services import services
+from webapp.staff_forms import ReassignForm
 
 bp = allow(LEADS)(Blueprint("lead_pages", __name__, url_prefix="/lead"))
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _month() -> str:
+    """The `month` parameter (YYYY-MM, years 2000-2999), the current month when there is none."""
+    typed = request.args.get("month", "")
+    if not typed:
+        return utcnow().strftime("%Y-%m")
+    found = _MONTH.fullmatch(typed) if len(typed) == 7 else None
+    if not found or not 2000 <= int(found[1]) <= 2999 or not 1 <= int(found[2]) <= 12:
+        raise InvalidInput("the month must look like 2025-03 (a year from 2000 to 2999)")
+    return typed
+
+
+def _shift(month: str, by: int) -> str | None:
+    year, number = divmod(int(month[:4]) * 12 + int(month[5:]) - 1 + by, 12)
+    return f"{year:04d}-{number + 1:02d}" if 2000 <= year <= 2999 else None
 
 
 @bp.get("/month")
 def month():
-    return "month"
+    chosen = _month()
+    report = monthly_report(services().database, chosen)
+    first = date(int(chosen[:4]), int(chosen[5:]), 1)
+    return render_template("lead/month.html", report=report, month=chosen, first=first, columns=COLUMNS,
+                           previous=_shift(chosen, -1), next=_shift(chosen, 1),
+                           current=utcnow().strftime("%Y-%m"))
 
 
 @bp.get("/month.csv")
 def month_csv():
-    return ""
+    chosen = _month()
+    text = report_csv(monthly_report(services().database, chosen))
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="tickets-{chosen}.csv"'})
+
+
+def now_page(error: str | None = None, status: int = 200):
+    board = services().desk.board()
+    moment = board["now"]
+    for group in ("overdue", "due_soon", "flagged"):
+        for row in board[group]:
+            row["deadlines"] = deadlines(row, moment)
+            row["age"] = age(row["created_at"], moment)
+    for person in board["holding"]:
+        for row in person["tickets"]:
+            row.setdefault("deadlines", deadlines(row, moment))
+    return render_template("lead/now.html", board=board, error=error, form=ReassignForm()), status
 
 
 @bp.get("/now")
 def now():
-    return "now"
+    return now_page()

@@ -78,3 +78,42 @@ class TokenForm(FlaskForm):
 class RevokeForm(FlaskForm):
     """Only the CSRF token: the token to revoke is in the address."""
 
+
+# --- the desk: what an operator does with a ticket -------------------------------------------------
+
+from wtforms import BooleanField, TextAreaField  # noqa: E402 (this part's own fields)
+
+_DESK_TEXT = 5000  # kb.desk.records.MAX_TEXT
+
+
+class TakeForm(FlaskForm):
+    """Only the CSRF token: the ticket is in the address."""
+
+
+class ReplyForm(FlaskForm):
+    text = TextAreaField(_l("Reply to the customer"), validators=[
+        DataRequired(_l("Write the reply.")), Length(max=_DESK_TEXT), printable])
+    waiting = BooleanField(_l("Waiting for the customer"))
+
+
+class SolveForm(FlaskForm):
+    answer = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=_DESK_TEXT), printable])
+    article_id = StringField(_l("Linked article"), validators=[Optional(), Length(max=200), printable])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not (self.answer.data or "").strip() and not (self.article_id.data or "").strip():
+            self.answer.errors = [*self.answer.errors, _l("Write an answer, link an article, or both.")]
+            valid = False
+        return valid
+
+
+class PassOnForm(FlaskForm):
+    note = TextAreaField(_l("Note for the next tier"), validators=[
+        DataRequired(_l("Say what was tried and why it goes up.")), Length(max=_DESK_TEXT), printable])
+
+
+class ReassignForm(FlaskForm):
+    to = StringField(_l("Reassign to"), validators=[DataRequired(_l("Choose an operator.")), Length(max=80),
+                                                    printable])
+    note = StringField(_l("Note (internal)"), validators=[Optional(), Length(max=_DESK_TEXT), printable])

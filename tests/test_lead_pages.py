@@ -1,0 +1,135 @@
+"""The lead pages: the month's report and its CSV, and what is open now (SQLite and PostgreSQL)."""
+import csv
+import io
+import re
+from datetime import timedelta
+
+from kb.desk.records import utcnow
+from kb.desk.reports import monthly_report
+from tests.conftest import add_staff, csrf_of, sign_in
+
+H = timedelta(hours=1)
+
+
+def desk_of(app):
+    return app.extensions["kb"].desk
+
+
+def busy_month(app):
+    """A few tickets handled this month: solved, passed on, one late."""
+    desk = desk_of(app)
+    desk.rules.auto_assign = False
+    add_staff(app, "anna")
+    add_staff(app, "boris", tier=2)
+    now = utcnow()
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    at = start + (now - start) / 2  # inside this month, in the past
+    for n, channel in enumerate(["web", "email", "chat"]):
+        desk.create_ticket(f"Question {n}", email=f"c{n}@example.com", channel=channel, now=at)
+    desk.take(1, "anna", now=at + 0.1 * H)
+    desk.comment(1, "anna", "On it", now=at + 0.2 * H)
+    desk.solve(1, "anna", answer="Done", now=at + 0.3 * H)
+    desk.take(2, "anna", now=at + 0.1 * H)
+    desk.pass_on(2, "anna", "needs tier 2", now=at + 0.2 * H)
+    desk.take(2, "boris", now=at + 0.3 * H)
+    desk.take(3, "anna", now=at + 0.1 * H)
+    desk.comment(3, "anna", "Late reply", now=at + 0.2 * H)  # a chat: 5 minutes, so late
+    return now.strftime("%Y-%m")
+
+
+def cells(html: str, table_id: str) -> dict[str, list[str]]:
+    table = html.split(f'id="{table_id}"')[1].split("</table>")[0]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S):
+        values = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        rows[values[0]] = values[1:]
+    return rows
+
+
+def shown(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def test_the_month_page_shows_the_numbers_of_monthly_report(ticket_app):
+    month = busy_month(ticket_app)
+    lead = sign_in(ticket_app, "lena", role="lead")
+    page = lead.get(f"/lead/month?month={month}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    report = monthly_report(ticket_app.extensions["kb"].database, month)
+    operators = cells(html, "operators")
+    for row in report["operators"]:
+        assert operators[row["login"]][:5] == [shown(row[c]) for c in
+                                               ("received", "solved", "passed_on", "escalated", "breaches")]
+    anna = next(r for r in report["operators"] if r["login"] == "anna")
+    assert anna["received"] == 3 and anna["solved"] == 1 and anna["passed_on"] == 1 and anna["breaches"] == 1
+    tiers = cells(html, "tiers")
+    assert tiers["tier 1"][0] == str(report["tiers"][0]["received"]) == "3"
+    channels = cells(html, "channels")
+    assert channels["chat"][4] == "1"  # the late chat reply
+    assert 'class="num"' in html and 'type="month"' in html
+    assert f'href="/lead/month.csv?month={month}"' in html
+    # the default is the current month
+    assert lead.get("/lead/month").get_data(as_text=True).count('class="name"') == html.count('class="name"')
+
+
+def test_the_csv_download(ticket_app):
+    month = busy_month(ticket_app)
+    lead = sign_in(ticket_app, "lena", role="lead")
+    answer = lead.get(f"/lead/month.csv?month={month}")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert answer.headers["Content-Disposition"] == f'attachment; filename="tickets-{month}.csv"'
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    anna = next(r for r in rows if r["group"] == "operator" and r["name"] == "anna")
+    assert anna["month"] == month and anna["received"] == "3" and anna["solved"] == "1"
+    assert {r["name"] for r in rows if r["group"] == "tier"} == {"1", "2", "3"}
+
+
+def test_a_malformed_month_is_a_400_page(ticket_app):
+    lead = sign_in(ticket_app, "lena", role="lead")
+    for bad in ("2025-13", "25-03", "2025-3", "9999-12", "x" * 500, "2025-03-01", "０２０２５-03"):
+        for path in ("/lead/month", "/lead/month.csv"):
+            assert lead.get(path, query_string={"month": bad}).status_code == 400, (path, bad)
+    assert lead.get("/lead/month?month=2000-01").status_code == 200
+
+
+def test_operators_may_not_see_the_lead_pages(ticket_app):
+    anna = sign_in(ticket_app, "anna")
+    for path in ("/lead/month", "/lead/month.csv", "/lead/now"):
+        assert anna.get(path).status_code == 403
+
+
+def test_now_shows_counts_late_soon_flagged_holders_and_reassigns(ticket_app):
+    desk = desk_of(ticket_app)
+    desk.rules.auto_assign = False
+    now = utcnow()
+    desk.create_ticket("Very late", email="a@example.com", now=now - 30 * H)
+    desk.create_ticket("Soon", email="b@example.com", channel="social", now=now - 0.5 * H)
+    desk.create_ticket("Held", email="c@example.com", channel="email", now=now)
+    desk.create_ticket("Flagged one", email="d@example.com", now=now - 200 * H)
+    add_staff(ticket_app, "anna")
+    add_staff(ticket_app, "olga")
+    add_staff(ticket_app, "tom", tier=3)
+    desk.take(3, "anna")
+    for hours in (180, 140, 100):  # 1 -> 2 -> 3 -> flagged
+        desk.escalate_overdue(now=now - hours * H)
+    lead = sign_in(ticket_app, "lena", role="lead")
+    html = lead.get("/lead/now").get_data(as_text=True)
+    tier1 = html.split('data-tier="1"')[1].split("</section>")[0]
+    assert re.search(r'class="unowned">2<', tier1) and re.search(r'class="open">1<', tier1)
+    assert re.search(r'class="unowned">1<', html.split('data-tier="3"')[1].split("</section>")[0])
+    overdue = html.split('id="overdue"')[1].split("</table>")[0]
+    assert 'data-number="1"' in overdue and 'data-number="4"' in overdue
+    assert 'data-number="2"' in html.split('id="due-soon"')[1].split("</table>")[0]
+    assert "Flagged one" in html.split('id="flagged"')[1].split("</ul>")[0]
+    holding = html.split('id="holding"')[1].split("</table>")[0]
+    assert re.search(r'data-login="anna">.*?class="num count-cell">1<', holding, re.S)
+    # the compact reassign form; a tier-3 ticket offers only tier-3 people
+    row4 = re.search(r'<tr data-number="4">(.*?)</tr>', overdue, re.S).group(1)
+    assert 'value="tom"' in row4 and 'value="olga"' not in row4
+    token = csrf_of(lead, "/lead/now")
+    moved = lead.post("/desk/tickets/1/reassign", data={"csrf_token": token, "to": "olga", "back": "now"})
+    assert moved.status_code == 303 and moved.headers["Location"].endswith("/lead/now")
+    assert desk.show(1)["owner"] == "olga"
+    refused = lead.post("/desk/tickets/4/reassign", data={"csrf_token": token, "to": "olga", "back": "now"})
+    assert refused.status_code == 400 and "tier 3" in refused.get_data(as_text=True)
