@@ -12,7 +12,7 @@ from conftest import csrf_of, sign_in
 
 from kb.cli import main
 
-SECRET = re.compile(r'id="secret-value"[^>]*value="([^"]+)"')
+SECRET = re.compile(r'id="secret-value"[^>]*>([^<]+)</code>')
 SEARCH = "/api/v1/search"
 # en-damaged-item answers it; none of its stored phrasings is worded like this.
 QUESTION = "the vase in my parcel arrived smashed to pieces"
@@ -55,7 +55,7 @@ def test_a_token_made_on_the_page_is_shown_once_and_works_as_a_bearer_token(app,
     first = found.get_json()["results"][0]
     assert first["id"] == ARTICLE and ITS_NOTES in first["operator_notes"]
     listed = admin.get("/admin/tokens").get_data(as_text=True)
-    row = re.search(r"<tr[^>]*>\s*<td>Chat widget</td>.*?</tr>", listed, re.S).group(0)
+    row = re.search(r"<tr[^>]*>\s*<td[^>]*>Chat widget</td>.*?</tr>", listed, re.S).group(0)
     assert "never" not in row and "in use" in row  # last used: now
 
 

@@ -3,23 +3,33 @@
 (function () {
   "use strict";
 
+  function selectAll(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
-    var field = document.getElementById(button.getAttribute("data-copy"));
-    if (!field) { return; }
+    var secret = document.getElementById(button.getAttribute("data-copy"));
+    if (!secret) { return; }
     var label = button.textContent;
-    field.addEventListener("focus", function () { field.select(); });
+    secret.addEventListener("focus", function () { selectAll(secret); });
     button.addEventListener("click", function () {
+      var text = secret.textContent.trim();
       var done = function () {
         button.textContent = button.getAttribute("data-copied") || label;
         window.setTimeout(function () { button.textContent = label; }, 2000);
       };
-      field.select();
+      var fallback = function () {
+        selectAll(secret);  // at least selected, ready for Ctrl+C
+        if (document.execCommand("copy")) { done(); }
+      };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(field.value).then(done, function () {
-          if (document.execCommand("copy")) { done(); }
-        });
-      } else if (document.execCommand("copy")) {
-        done();
+        navigator.clipboard.writeText(text).then(done, fallback);
+      } else {
+        fallback();
       }
     });
   });
