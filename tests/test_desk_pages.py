@@ -189,3 +189,61 @@ def test_pages_render_in_both_languages(ticket_app, lang):
     for path in ("/desk", "/desk/tickets/1"):
         answer = client.get(path)
         assert answer.status_code == 200 and f'<html lang="{lang}">' in answer.get_data(as_text=True)
+
+
+@pytest.fixture
+def served_desk(sample_index, sqlite_template, tmp_path):
+    """The app over the sample index on a real port (waitress in a thread), as `kb serve` runs it."""
+    import shutil
+    import threading
+
+    from waitress.server import create_server
+
+    from kb.services import Services
+    from tests.conftest import fake_embed, make_settings
+    from webapp import create_app
+
+    shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
+    settings = make_settings(index_dir=sample_index, database_url=f"sqlite:///{tmp_path}/kb.sqlite")
+    services = Services(settings, duplicate_embed=fake_embed)
+    app = create_app(settings, {"SECRET_KEY": "desk-browser-test"}, services=services)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}", app
+    server.close()
+    thread.join(5)
+
+
+def test_in_the_browser_an_operator_finds_an_article_clicks_it_and_solves(browser, served_desk):
+    base, app = served_desk
+    made = desk_of(app).create_ticket("How do I cancel my order?", email="ann@example.com", search_query="cancel order")
+    add_staff(app, "anna")
+    page = browser.new_context(locale="en").new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda r: errors.append(r.url)
+            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    page.goto(base + "/login")
+    page.fill("#login", "anna")
+    page.fill("#password", "a-long-password")
+    page.click("button[type=submit]")
+    page.goto(base + "/desk")
+    page.click('tr[data-number="1"] button.take')
+    page.wait_for_url("**/desk/tickets/1")
+    page.click("#solve-box summary")
+    page.fill("#article-q", "cancel an order")
+    first = page.locator("#article-results [data-article-id]").first
+    first.wait_for()
+    chosen = first.get_attribute("data-article-id")
+    first.click()
+    assert page.input_value("#article_id") == chosen
+    page.click("#solve-box button[type=submit]")
+    page.wait_for_url("**/desk/tickets/1")
+    assert "is solved" in page.locator(".flash").inner_text()
+    assert desk_of(app).show(1)["article_id"] == chosen and "cancel" in chosen
+    status = page.context.new_page()
+    status.goto(f"{base}/tickets/{made['token']}")
+    assert status.locator("#answer a").count() == 1
+    assert not errors, errors  # nothing broke the page, the CSP included
