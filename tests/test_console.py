@@ -140,3 +140,166 @@ def test_the_tickets_of_a_contact_newest_first(desk):
     assert desk.tickets_of_contact("nobody@example.com") == []
     with pytest.raises(InvalidInput):
         desk.tickets_of_contact("x" * 400)
+
+
+# --- the console's pages over the real sample index ------------------------------------------------
+
+# A wording of its own (none of cancel-order's stored `questions:`), as a caller might put it.
+CANCEL_WORDING = "покупатель раздумал брать товар и просит аннулировать покупку"
+PHONE = "+7 912 345-67-89"
+
+
+def _call(client, **fields):
+    from conftest import csrf_of
+
+    data = {"csrf_token": csrf_of(client, "/console"), "contact": PHONE, "name": "", "channel": "phone",
+            "question": CANCEL_WORDING, "outcome": "answered", "article_id": "cancel-order", "answer": "",
+            "note": "", "search_query": CANCEL_WORDING, **fields}
+    return data
+
+
+def test_the_console_is_for_the_desk_roles_only(app):
+    from conftest import sign_in
+
+    anonymous = app.test_client().get("/console")
+    assert anonymous.status_code == 303 and "/login" in anonymous.headers["Location"]
+    assert sign_in(app, "eva", "editor").get("/console").status_code == 403
+    for login, role in (("olga", "operator"), ("lena", "lead"), ("adam", "admin")):
+        page = sign_in(app, login, role).get("/console")
+        assert page.status_code == 200 and 'id="q"' in page.get_data(as_text=True)
+
+
+def test_the_results_fragment_finds_the_article_for_a_new_wording(app):
+    from conftest import sign_in
+
+    client = sign_in(app, "olga")
+    answer = client.get("/console/results", query_string={"q": CANCEL_WORDING})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    hits = re.findall(r'class="hit"[^>]*data-id="([^"]+)"', html)
+    assert hits[0] == "cancel-order" and len(hits) <= 5
+    first = html[html.index('data-id="cancel-order"'):].split("</li>")[0]
+    assert "Как отменить заказ?" in first and ">RU<" in first and re.search(r">\d{1,3}%<", first)
+    assert "<mark>" in first  # the snippet, escaped by the search, with the question's words marked
+    assert "No match" not in html
+    assert len(html) < 8000  # small: it is fetched on every keystroke
+    nothing = client.get("/console/results", query_string={"q": "what is the best pancake recipe with buttermilk"})
+    assert "No match" in nothing.get_data(as_text=True)
+    assert client.get("/console/results?q=").get_data(as_text=True) == ""
+    assert client.get("/console/results", query_string={"q": "bad\x00text"}).status_code == 200
+
+
+def test_operator_notes_show_in_the_console_and_never_on_the_public_page(app):
+    from conftest import sign_in
+
+    client = sign_in(app, "olga")
+    panel = client.get("/console/articles/cancel-order")
+    html = panel.get_data(as_text=True)
+    assert panel.status_code == 200
+    assert "Отзыв отправления" in html and "Operator notes" in html  # the notes, rendered from Markdown
+    assert "Личный кабинет → Заказы" in html  # the answer beside them
+    assert 'data-id="en-cancel-order"' in html  # the other language, one key away
+    plain = re.search(r'<template id="answer-plain">(.*?)</template>', html, re.S).group(1)
+    assert "**" not in plain and plain.startswith("Отменить заказ можно в Личный кабинет")
+    public = app.test_client().get("/articles/cancel-order").get_data(as_text=True)
+    assert "Отзыв отправления" not in public and "OMS" not in public
+    assert client.get("/console/articles/no-such-article").status_code == 404
+    assert client.get("/console/articles/../../etc/passwd").status_code == 404
+    # Without JavaScript the page itself shows the results and the opened answer.
+    page = client.get("/console", query_string={"q": CANCEL_WORDING, "article": "cancel-order"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Отзыв отправления" in html and 'data-id="cancel-order"' in html
+    assert 'name="article_id" type="hidden" value="cancel-order"' in html
+    assert client.get("/console", query_string={"article": "nope"}).status_code == 200
+
+
+def test_an_answered_call_is_registered_with_a_redirect_and_a_confirmation(app):
+    from conftest import sign_in
+
+    client = sign_in(app, "olga")
+    posted = client.post("/console/calls", data=_call(client))
+    assert posted.status_code == 303 and posted.headers["Location"].endswith("/console")
+    page = client.get("/console").get_data(as_text=True)
+    assert 'href="/desk/tickets/1"' in page and "ticket #1" in page
+    assert "ticket #1" not in client.get("/console").get_data(as_text=True)  # shown once
+    ticket = app.extensions["kb"].desk.show(1)
+    assert ticket["status"] == "solved" and ticket["owner"] == "olga" and ticket["article_id"] == "cancel-order"
+    assert ticket["channel"] == "phone" and ticket["customer"]["phone"] == "+79123456789"
+    assert ticket["search_query"] == CANCEL_WORDING
+    assert [e["kind"] for e in ticket["events"]] == ["created", "assigned", "solved"]
+
+
+def test_a_call_posted_by_the_script_gets_the_fresh_form_back(app):
+    from conftest import sign_in
+
+    client = sign_in(app, "olga")
+    answer = client.post("/console/calls", headers={"X-Requested-With": "fetch"}, data=_call(
+        client, outcome="pass_on", note="Tried the OMS; the carrier must recall it.", article_id=""))
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and 'id="call-form"' in html and "<html" not in html
+    assert 'href="/desk/tickets/1"' in html and "tier 2" in html
+    assert 'name="question"' in html and CANCEL_WORDING not in html  # the form is reset
+    ticket = app.extensions["kb"].desk.show(1)
+    assert ticket["tier"] == 2 and ticket["status"] == "new" and ticket["owner"] is None  # no tier-2 operator yet
+    assert [e["kind"] for e in ticket["events"]] == ["created", "assigned", "passed_on"]
+    callback = client.post("/console/calls", headers={"X-Requested-With": "fetch"},
+                           data=_call(client, outcome="open", article_id="", contact="anna@example.com"))
+    assert callback.status_code == 200
+    assert app.extensions["kb"].desk.show(2)["status"] == "open"
+    assert app.extensions["kb"].desk.show(2)["owner"] == "olga"
+
+
+@pytest.mark.parametrize("fields, error", [
+    ({"contact": ""}, "phone number or e-mail"),
+    ({"contact": "12"}, "5 to 20 digits"),
+    ({"contact": "anna@"}, "does not look like an e-mail"),
+    ({"question": ""}, "Write the caller"),
+    ({"article_id": "", "answer": ""}, "Open the article you read out"),
+    ({"outcome": "pass_on", "note": ""}, "why it goes up"),
+    ({"outcome": "maybe"}, "Not a valid choice"),
+    ({"channel": "fax"}, "Not a valid choice"),
+    ({"answer": "x" * 5001}, "5000"),
+    ({"csrf_token": "forged"}, None),  # refused by CSRFProtect before the view: the error page
+])
+def test_a_bad_call_form_is_shown_again_with_the_errors_and_nothing_is_written(app, fields, error):
+    from conftest import sign_in
+
+    client = sign_in(app, "olga")
+    for headers in ({}, {"X-Requested-With": "fetch"}):
+        answer = client.post("/console/calls", data=_call(client, **fields), headers=headers)
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 400, html[:300]
+        if error:
+            assert error in html.replace("&#39;", "'")
+            assert 'id="call-form"' in html and ('<html' in html) == (not headers)
+    desk = app.extensions["kb"].desk
+    assert desk.list_tickets() == [] and desk.list_tickets(status="solved") == []
+
+
+def test_the_callers_earlier_tickets(app):
+    from conftest import sign_in
+
+    client = sign_in(app, "olga")
+    desk = app.extensions["kb"].desk
+    desk.create_ticket("Где мой заказ 5531?", phone="+79123456789")
+    client.post("/console/calls", data=_call(client))
+    html = client.get("/console/customer", query_string={"contact": "+7 (912) 345 67 89"}).get_data(as_text=True)
+    assert html.index('href="/desk/tickets/2"') < html.index('href="/desk/tickets/1"')  # newest first
+    assert "Где мой заказ 5531?" in html and ">solved<" in html and ">open<" in html  # auto-assigned to olga
+    unknown = client.get("/console/customer", query_string={"contact": "nobody@example.com"})
+    assert unknown.status_code == 200 and "No earlier tickets" in unknown.get_data(as_text=True)
+    assert client.get("/console/customer", query_string={"contact": "x" * 1000}).status_code == 200
+    assert client.get("/console/customer").get_data(as_text=True).strip() == ""
+
+
+def test_without_an_index_the_console_still_registers_calls(ticket_app):
+    from conftest import sign_in
+
+    client = sign_in(ticket_app, "olga")
+    assert client.get("/console").status_code == 200
+    calm = client.get("/console/results", query_string={"q": "где мой заказ"})
+    assert calm.status_code == 200 and "index is not built" in calm.get_data(as_text=True)
+    assert client.get("/console/articles/cancel-order").status_code == 404
+    posted = client.post("/console/calls", data=_call(client, article_id="", outcome="open"))
+    assert posted.status_code == 303
+    assert ticket_app.extensions["kb"].desk.show(1)["owner"] == "olga"

@@ -117,3 +117,54 @@ class ReassignForm(FlaskForm):
     to = StringField(_l("Reassign to"), validators=[DataRequired(_l("Choose an operator.")), Length(max=80),
                                                     printable])
     note = StringField(_l("Note (internal)"), validators=[Optional(), Length(max=_DESK_TEXT), printable])
+
+
+# --- the console: a call registered in one step ----------------------------------------------------
+
+import re  # noqa: E402 (this part's own imports)
+
+from wtforms import RadioField  # noqa: E402
+from wtforms.validators import Email, ValidationError  # noqa: E402
+
+CALL_CHANNELS = [("phone", _l("phone")), ("chat", _l("chat")), ("email", _l("e-mail")), ("social", _l("social")),
+                 ("web", _l("web"))]
+CALL_OUTCOMES = [("answered", _l("Answered")), ("open", _l("Call back")), ("pass_on", _l("Pass on"))]
+
+
+class CallForm(FlaskForm):
+    """A question asked on the phone (or chat, ...) and what came of it: every question is registered."""
+    contact = StringField(_l("Phone or e-mail"), validators=[
+        DataRequired(_l("Give the caller's phone number or e-mail address.")), Length(max=320), printable])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200), printable])
+    channel = SelectField(_l("Channel"), choices=CALL_CHANNELS, default="phone")
+    question = TextAreaField(_l("Question"), validators=[
+        DataRequired(_l("Write the caller's question.")), Length(max=2000), printable])
+    outcome = RadioField(_l("Outcome"), choices=CALL_OUTCOMES, default="answered")
+    article_id = HiddenField(validators=[Optional(), Length(max=200), printable])
+    answer = TextAreaField(_l("What you told the caller"), validators=[Optional(), Length(max=_DESK_TEXT), printable])
+    note = TextAreaField(_l("Note for the next tier"), validators=[Optional(), Length(max=_DESK_TEXT), printable])
+    search_query = HiddenField(validators=[Optional(), Length(max=2000), printable])
+
+    def contact_parts(self) -> tuple[str | None, str | None]:
+        """(e-mail, phone) from the one contact field: an address has an @."""
+        contact = (self.contact.data or "").strip()
+        return (contact, None) if "@" in contact else (None, contact)
+
+    def validate_contact(self, field):
+        contact = (field.data or "").strip()
+        if "@" in contact:
+            Email(_l("This does not look like an e-mail address."))(self, field)
+        elif not re.fullmatch(r"[0-9+()\-\s.]+", contact) or not 5 <= len(re.sub(r"\D", "", contact)) <= 20:
+            raise ValidationError(_l("A phone number has 5 to 20 digits (or type an e-mail address)."))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.outcome.data == "answered" and not (self.article_id.data or "").strip() \
+                and not (self.answer.data or "").strip():
+            self.answer.errors = [*self.answer.errors,
+                                  _l("Open the article you read out, or write what you told the caller.")]
+            valid = False
+        if self.outcome.data == "pass_on" and not (self.note.data or "").strip():
+            self.note.errors = [*self.note.errors, _l("Say what was tried and why it goes up.")]
+            valid = False
+        return valid
