@@ -267,7 +267,7 @@ document.addEventListener('keydown', e => {
   const alt = e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey;
   const bare = !e.altKey && !e.ctrlKey && !e.metaKey && !inField;
   if (!alt && !bare) return;
-  if (e.code === 'KeyC' && !(bare && window.getSelection().toString())) { e.preventDefault(); copyAnswer(); }
+  if (e.code === 'KeyC') { e.preventDefault(); copyAnswer(); }
   else if (e.code === 'KeyL') { e.preventDefault(); otherLanguage(); }
   else if (e.code === 'KeyR' && field('contact')) { e.preventDefault(); field('contact').focus(); }
   else if (bare && (e.key === '/' || e.code === 'Slash')) { e.preventDefault(); box.focus(); box.select(); }
