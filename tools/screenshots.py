@@ -1,13 +1,15 @@
-"""Screenshots of the help centre's pages at desktop and phone width, in Russian and English, into
+"""Screenshots of the pages at desktop and phone width, in Russian and English, into
 docs/screenshots/, taken in Debian's Chromium from a running server (`make run`, or `kb serve`):
 
     .venv/bin/python tools/screenshots.py http://127.0.0.1:8000
 
 It asks one question nothing answers through the form, so the confirmation page has a real ticket.
+With `--staff PASSWORD` it also signs in as the team tools/demo_desk.py creates (run it first, on
+the server's database, with the same password) and takes the console, desk, lead and admin pages.
 """
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -28,11 +30,52 @@ PAGES = [  # (name, path, languages)
 ]
 
 
-def main(base: str) -> None:
+STAFF_WIDTHS = {"desktop": 1440, "phone": 390}
+STAFF_PAGES = [  # (who, name, path)
+    (None, "staff-login", "/login"),
+    ("ivan", "console", "/console?q=клиент хочет отказаться от заказа, он уже оплачен&article=cancel-order"),
+    ("ivan", "console-no-match", "/console?q=можно ли оплатить заказ слитком золота"),
+    ("ivan", "desk", "/desk"),
+    ("maria", "desk-ticket", "/desk/tickets/3"),
+    ("pavel", "lead-now", "/lead/now"),
+    ("pavel", "lead-month", "/lead/month"),
+    ("olga", "admin-operators", "/admin/operators"),
+    ("olga", "admin-operator", "/admin/operators/anna"),
+    ("olga", "admin-tokens", "/admin/tokens"),
+    ("elena", "staff-account", "/account"),
+]
+
+
+def staff(browser, base: str, password: str) -> None:
+    for device, width in STAFF_WIDTHS.items():
+        for lang in ("ru", "en"):
+            pages = {}
+            for who, name, path in STAFF_PAGES:
+                if who not in pages:
+                    context = browser.new_context(viewport={"width": width, "height": 900}, locale=lang,
+                                                  extra_http_headers={"Accept-Language": lang})
+                    pages[who] = page = context.new_page()
+                    if who:
+                        page.goto(base + "/login")
+                        page.locator("#login").fill(who)
+                        page.locator("#password").fill(password)
+                        page.locator("#password").press("Enter")
+                        page.wait_for_load_state()
+                page = pages[who]
+                page.goto(base + path)
+                page.wait_for_load_state("networkidle")
+                page.screenshot(path=OUT / f"{name}-{lang}-{device}.png", full_page=True)
+            for page in pages.values():
+                page.context.close()
+
+
+def main(base: str, password: str | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        if password:
+            staff(browser, base, password)
         for device, width in WIDTHS.items():
             for lang in ("ru", "en"):
                 context = browser.new_context(viewport={"width": width, "height": 900}, locale=lang,
@@ -56,4 +99,8 @@ def main(base: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8000")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base", nargs="?", default="http://127.0.0.1:8000")
+    parser.add_argument("--staff", metavar="PASSWORD", help="the password tools/demo_desk.py was given")
+    arguments = parser.parse_args()
+    main(arguments.base.rstrip("/"), arguments.staff)
