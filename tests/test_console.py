@@ -84,6 +84,18 @@ def test_a_passed_on_call_goes_to_the_next_tier_with_the_note(desk):
     assert events[2]["tier"] == 1
 
 
+def test_a_call_taken_at_tier_2_is_worked_there_and_passed_on_to_tier_3(desk):
+    staff(desk, "admin", role="admin")
+    staff(desk, "petr", tier=2)
+    staff(desk, "vera", tier=3)
+    call = desk.register_call("petr", "Списали деньги дважды за заказ 5531", phone="89120001122",
+                              outcome="pass_on", note="Двойное списание видно в биллинге, нужен возврат.", now=MONDAY)
+    assert call["tier"] == 3 and call["owner"] == "vera"
+    assert desk.show(call["number"])["events"][2]["tier"] == 2  # passed on from tier 2
+    kept = desk.register_call("petr", "Ещё вопрос про тот же заказ", phone="89120001122", outcome="open", now=MONDAY)
+    assert kept["tier"] == 2 and kept["owner"] == "petr"
+
+
 def test_a_registered_call_never_joins_the_callers_open_ticket(desk):
     staff(desk, "admin", role="admin")
     staff(desk, "olga")

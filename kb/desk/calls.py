@@ -63,7 +63,8 @@ class Calls:
     def _register_call(self, session, login, request, outcome, answer, article_id, note, now):
         operator = acting_operator(session, login)  # editors and inactive accounts are refused here
         customer = _customer(session, request, now)
-        ticket = self._new_ticket(session, customer, request, now)
+        # The call is worked at the tier of whoever took it: passed on from tier 2, it goes to tier 3.
+        ticket = self._new_ticket(session, customer, request, now, tier=operator.tier)
         record_event(session, ticket, "created", now, actor="operator", operator=operator,
                      note=f"via {ticket.channel}, registered by {operator.login}")
         record_event(session, ticket, "assigned", now, actor="operator", operator=operator, owner_id=None,

@@ -125,16 +125,16 @@ class Intake:
         self._auto_assign(session, ticket, now)
         return dict(summary(ticket), token=ticket.token, joined=False)
 
-    def _new_ticket(self, session, customer: Customer, request: dict, now: datetime) -> Ticket:
-        """A new ticket's row with the next number, at tier 1 with no owner and no events yet."""
+    def _new_ticket(self, session, customer: Customer, request: dict, now: datetime, tier: int = 1) -> Ticket:
+        """A new ticket's row with the next number, at `tier` with no owner and no events yet."""
         number = session.execute(update(Counter.__table__).where(Counter.name == "ticket_number")
                                  .values(value=Counter.value + 1).returning(Counter.value)).scalar_one()
         ticket = Ticket(number=number, token=secrets.token_urlsafe(24), customer=customer,
                         question=request["question"], details=request["details"], channel=request["channel"],
                         language=request["language"], search_query=request["search_query"], status="new",
-                        tier=1, created_at=now,
+                        tier=tier, created_at=now,
                         first_response_due=now + timedelta(hours=self.rules.first_response_target(request["channel"])),
-                        due_at=now + timedelta(hours=self.rules.tier_deadline(1)))
+                        due_at=now + timedelta(hours=self.rules.tier_deadline(tier)))
         session.add(ticket)
         session.flush()
         return ticket
