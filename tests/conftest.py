@@ -253,3 +253,35 @@ def csrf_of(client, path: str) -> str:
         r'value="([^"]+)"[^>]*name="csrf_token"', page)
     assert found, f"no CSRF token on {path}"
     return found.group(1)
+
+
+@pytest.fixture
+def serve_sample(sample_index, sqlite_template, tmp_path):
+    """Serve the app over the sample index on a real port, as `kb serve` runs it (waitress, in a
+    thread here), with the search models warmed up and an SQLite database of its own. Call it with
+    settings to change; it returns (base URL, app). The desk's duplicate check uses the stand-in."""
+    import threading
+
+    from waitress.server import create_server
+
+    from kb.services import Services
+    from webapp import create_app
+
+    running = []
+
+    def serve(**values):
+        shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
+        settings = make_settings(index_dir=sample_index, database_url=f"sqlite:///{tmp_path}/kb.sqlite", **values)
+        services = Services(settings, duplicate_embed=fake_embed)
+        services.warm_up(log=lambda *_: None)
+        app = create_app(settings, {"SECRET_KEY": "browser-test"}, services=services)
+        server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.effective_port}", app
+
+    yield serve
+    for server, thread in running:
+        server.close()
+        thread.join(5)

@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import statistics
-import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import STAFF_PASSWORD, add_staff
 
 # Wordings of our own, never an article's stored `questions:`.
@@ -20,26 +17,10 @@ CANCEL_WORDING = "покупатель раздумал брать товар и
 
 
 @pytest.fixture
-def served(sample_index, sqlite_template, tmp_path):
-    """The app over the sample index on a real port (waitress in a thread); the real search models."""
-    from conftest import fake_embed, make_settings
-    from waitress.server import create_server
-
-    from kb.services import Services
-    from webapp import create_app
-
-    shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
-    settings = make_settings(index_dir=sample_index, database_url=f"sqlite:///{tmp_path}/kb.sqlite")
-    services = Services(settings, duplicate_embed=fake_embed)  # the desk's duplicate check is not under test
-    services.warm_up(log=lambda *_: None)
-    app = create_app(settings, {"SECRET_KEY": "browser-test"}, services=services)
+def served(serve_sample):
+    base, app = serve_sample()
     add_staff(app, "olga", "operator", name="Olga Petrova")
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)  # waitress, as `kb serve` runs it
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}", services
-    server.close()
-    thread.join(5)
+    return base, app.extensions["kb"]
 
 
 def _signed_in(browser, base, lang="en"):

@@ -192,27 +192,8 @@ def test_pages_render_in_both_languages(ticket_app, lang):
 
 
 @pytest.fixture
-def served_desk(sample_index, sqlite_template, tmp_path):
-    """The app over the sample index on a real port (waitress in a thread), as `kb serve` runs it."""
-    import shutil
-    import threading
-
-    from waitress.server import create_server
-
-    from kb.services import Services
-    from tests.conftest import fake_embed, make_settings
-    from webapp import create_app
-
-    shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
-    settings = make_settings(index_dir=sample_index, database_url=f"sqlite:///{tmp_path}/kb.sqlite")
-    services = Services(settings, duplicate_embed=fake_embed)
-    app = create_app(settings, {"SECRET_KEY": "desk-browser-test"}, services=services)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}", app
-    server.close()
-    thread.join(5)
+def served_desk(serve_sample):
+    return serve_sample()
 
 
 def test_in_the_browser_an_operator_finds_an_article_clicks_it_and_solves(browser, served_desk):

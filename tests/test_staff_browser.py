@@ -8,11 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
-import threading
 
 import pytest
-from conftest import STAFF_PASSWORD, add_staff, fake_embed, make_settings
+from conftest import STAFF_PASSWORD, add_staff
 
 # A caller's question in words of our own; nothing in the sample knowledge base answers it.
 UNANSWERED = "в пункте выдачи мне выдали чужую посылку, что с ней делать"
@@ -20,27 +18,12 @@ NOTE = "Клиенту выдали чужой заказ; нужна сверк
 
 
 @pytest.fixture
-def served(sample_index, sqlite_template, tmp_path):
-    from waitress.server import create_server
-
-    from kb.services import Services
-    from webapp import create_app
-
-    shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
-    settings = make_settings(index_dir=sample_index, database_url=f"sqlite:///{tmp_path}/kb.sqlite",
-                             auto_assign=False)
-    services = Services(settings, duplicate_embed=fake_embed)
-    services.warm_up(log=lambda *_: None)
-    app = create_app(settings, {"SECRET_KEY": "staff-browser-test"}, services=services)
+def served(serve_sample):
+    base, app = serve_sample(auto_assign=False)
     add_staff(app, "ivan", "operator", tier=1, name="Ivan Petrov")
     add_staff(app, "maria", "operator", tier=2, name="Maria Sokolova")
     add_staff(app, "pavel", "lead", tier=3, name="Pavel Orlov")
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}", services
-    server.close()
-    thread.join(5)
+    return base, app.extensions["kb"]
 
 
 def _page(browser, base, login=None, lang="en"):
