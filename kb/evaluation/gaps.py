@@ -1,0 +1,162 @@
+"""`kb gaps eval`: replay a gap set's month of questions through the real search, cluster the
+failures as the worker would, and score the suggestions (metrics of shared/eval/README.md).
+
+A gap set is a folder with `articles/*.md` and `stream.jsonl` (one question a line, oldest first:
+query, lang, at, visitor, kind, topic). Only `score_suggestions` reads `kind` and `topic`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+from kb.errors import KBError
+from kb.gaps.inputs import AskedQuestion
+
+REPLAY_CACHE = Path(os.environ.get("KB_GAPS_CACHE", "/tmp/kb-gaps-cache"))
+
+
+def load_stream(path) -> list[dict]:
+    items = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            items.append({"query": item["query"], "lang": item.get("lang"), "at": datetime.fromisoformat(item["at"]),
+                          "visitor": str(item["visitor"]), "kind": item.get("kind"), "topic": item.get("topic")})
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KBError(f"{path}:{number}: not a stream line ({exc})") from exc
+    items.sort(key=lambda i: i["at"])
+    return items
+
+
+def prepare_searcher(set_dir: Path, index_base, encoders=None, tune_model=True, progress=False):
+    """The index of the set's articles, built and tuned exactly as `kb eval` builds one."""
+    from kb.evaluation.quality import _tune_once, eval_index_dir
+    from kb.search.build import build_index
+    from kb.search.searcher import Searcher
+
+    out = eval_index_dir(set_dir, Path(index_base))
+    kwargs = {"encoders": tuple(encoders)} if encoders else {}
+    if tune_model and "minilm" in kwargs.get("encoders", ("minilm",)):
+        _tune_once(set_dir / "articles", out)
+    build_index(set_dir / "articles", out, progress=progress, **kwargs)
+    return Searcher(out)
+
+
+def replay(set_dir, searcher_factory, stream: list[dict], use_cache: bool = True) -> list[AskedQuestion]:
+    """Every question of the stream searched in time order, as live traffic is, and recorded.
+
+    The one place questions become records: later it writes them into the query log and reads
+    them back. Records are cached by the set's files and the stream so repeated runs take seconds.
+    """
+    set_dir = Path(set_dir)
+    digest = hashlib.sha1()
+    for path in sorted((set_dir / "articles").glob("*.md")) + [set_dir / "stream.jsonl"]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    digest.update(json.dumps([i["query"] for i in stream]).encode())
+    cache = REPLAY_CACHE / f"replay-{set_dir.name}-{digest.hexdigest()[:12]}.json"
+    if use_cache and cache.exists():
+        return [AskedQuestion.from_dict(item) for item in json.loads(cache.read_text(encoding="utf-8"))]
+    searcher = searcher_factory()
+    records = []
+    for item in stream:
+        response = searcher.search(item["query"], limit=5)
+        records.append(AskedQuestion(text=item["query"], lang=item["lang"] or response.lang, asked_at=item["at"],
+                                     visitor=item["visitor"], no_match=response.no_match,
+                                     confidence=float(response.confidence),
+                                     results=[(r.id, float(r.confidence)) for r in response.results[:5]]))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps([r.to_dict() for r in records], ensure_ascii=False), encoding="utf-8")
+    return records
+
+
+# -- metrics (the only code that reads kind and topic) -----------------------------------------
+def score_suggestions(suggestions: list[dict], stream: list[dict]) -> dict:
+    """topic_recall, small_topic_recall, precision, fragmentation, noise (shared/eval/README.md).
+
+    Each suggestion: kind ("missing" | "add"), article (id or None), questions (member texts).
+    Questions are matched to the stream by text (a repeated text takes its first label).
+    """
+    label = {}
+    for item in stream:
+        label.setdefault(item["query"], (item["kind"], item["topic"]))
+    asked = Counter(item["topic"] for item in stream if item["kind"] == "gap")
+    big = {t for t, n in asked.items() if n >= 5}
+    small = {t for t, n in asked.items() if 3 <= n <= 4}
+
+    def majority(s):
+        topics = Counter(label[q][1] if label[q][0] == "gap" else None for q in s["questions"])
+        topic, n = topics.most_common(1)[0] if topics else (None, 0)
+        return topic, n, len(s["questions"])
+
+    found = Counter()
+    fragments = Counter()
+    right = judged = 0
+    for s in suggestions:
+        topic, n, size = majority(s)
+        share = n / size if size else 0.0
+        if s["kind"] == "missing" and topic and share >= 0.6:
+            if n >= 3:
+                found[topic] += 1
+            if size >= 2:
+                fragments[topic] += 1
+        if size >= 3:
+            judged += 1
+            if s["kind"] == "missing":
+                right += bool(topic) and share >= 0.6
+            else:
+                answer = sum(label[q] == ("in", s["article"]) for q in s["questions"])
+                right += answer / size >= 0.6
+    found_topics = set(found)
+    suggested = [q for s in suggestions for q in s["questions"]]
+    off_topic = sum(label[q][0] == "ood" for q in suggested)
+
+    def share(part, whole):
+        return round(len(part) / len(whole), 4) if whole else 0.0
+
+    found_fragments = [fragments[t] for t in found_topics]
+    return {
+        "topic_recall": share(found_topics & big, big),
+        "small_topic_recall": share(found_topics & small, small),
+        "precision": round(right / judged, 4) if judged else 0.0,
+        "fragmentation": round(sum(found_fragments) / len(found_fragments), 4) if found_fragments else 0.0,
+        "noise": round(off_topic / len(suggested), 4) if suggested else 0.0,
+        "topics": len(big), "small_topics": len(small), "suggestions": len(suggestions),
+        "judged": judged, "suggested_questions": len(suggested),
+    }
+
+
+# -- the run -----------------------------------------------------------------------------------
+def run_gaps_eval(set_dir, index_base="index", encoders=None, tune_model=True, progress=False,
+                  cluster_settings=None, suggestion_settings=None, limit: int | None = None,
+                  use_cache: bool = True) -> dict:
+    """Replay the set's stream, fold the failed questions in as the worker would, score."""
+    from kb.articles import load_articles
+    from kb.gaps.finder import GapFinder
+    from kb.gaps.vectors import QuestionVectors
+
+    set_dir = Path(set_dir)
+    if not (set_dir / "stream.jsonl").exists() or not (set_dir / "articles").is_dir():
+        raise KBError(f"{set_dir} is not a gap set: it needs articles/ and stream.jsonl")
+    stream = load_stream(set_dir / "stream.jsonl")[:limit]
+    records = replay(set_dir, lambda: prepare_searcher(set_dir, index_base, encoders, tune_model, progress),
+                     stream, use_cache=use_cache)
+    articles, _ = load_articles(set_dir / "articles")
+    vectors = QuestionVectors("e5", cache_file=REPLAY_CACHE / "e5-vectors.npz" if use_cache else None)
+    finder = GapFinder(articles, vectors, cluster_settings, suggestion_settings)
+    finder.warm(records)
+    for record in records:  # in time order, one at a time, as the worker sees them
+        finder.fold(record)
+    now = max(r.asked_at for r in records)
+    suggestions = [s.to_dict() for s in finder.suggestions(now)]
+    metrics = score_suggestions(suggestions, stream)
+    metrics["set"] = set_dir.name
+    metrics["questions"] = len(records)
+    metrics["candidates"] = finder.candidates
+    return {"metrics": metrics, "suggestions": suggestions}

@@ -1,0 +1,133 @@
+"""From clusters of failed questions to suggestions an editor can act on.
+
+Each open cluster becomes one suggestion: "missing" (no article answers; titled by its most
+typical question, the one nearest the centroid) or "add" (the questions belong to an existing
+article that missed them; names it). Both carry how often and by how many distinct visitors the
+topic was asked, the trend, example wordings per language, and the nearest article.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from kb.gaps.clustering import Cluster, GapClusterer
+
+
+@dataclass
+class KnowledgeBase:
+    """The articles' known phrasings (title and questions) as unit vectors of the same encoder."""
+
+    ids: list[str]
+    phrase_vectors: np.ndarray  # one row per phrasing
+    phrase_article: np.ndarray  # article number of each row
+
+    @classmethod
+    def from_articles(cls, articles, vectors) -> KnowledgeBase:
+        """`articles`: dicts (a search build's) or `kb.articles.Article`s; `vectors`: QuestionVectors."""
+        ids, texts, owners = [], [], []
+        for number, article in enumerate(articles):
+            get = article.get if isinstance(article, dict) else lambda key, default=None: getattr(article, key, default)
+            ids.append(get("id"))
+            for text in [get("title"), *(get("questions") or [])]:
+                texts.append(text)
+                owners.append(number)
+        return cls(ids=ids, phrase_vectors=vectors.encode(texts), phrase_article=np.array(owners))
+
+    def best_per_article(self, vector: np.ndarray) -> np.ndarray:
+        sims = self.phrase_vectors @ vector
+        best = np.full(len(self.ids), -1.0, np.float32)
+        np.maximum.at(best, self.phrase_article, sims)
+        return best
+
+    def phrasings_of(self, number: int) -> np.ndarray:
+        return self.phrase_vectors[self.phrase_article == number]
+
+
+@dataclass
+class SuggestionSettings:
+    min_questions: int = 3
+    min_visitors: int = 2
+
+
+@dataclass
+class Suggestion:
+    cluster: int
+    title: str
+    kind: str  # "missing" | "add"
+    article: str | None
+    count: int
+    visitors: int
+    trend: dict
+    examples: dict  # lang -> up to 3 wordings
+    nearest_article: str | None
+    nearest_similarity: float
+    score: float
+    questions: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"title": self.title, "kind": self.kind, "article": self.article, "count": self.count,
+                "visitors": self.visitors, "trend": self.trend, "examples": self.examples,
+                "nearest_article": self.nearest_article, "nearest_similarity": round(self.nearest_similarity, 4),
+                "score": round(self.score, 3), "questions": [q.text for q in self.questions]}
+
+
+def trend(times: list[datetime], now: datetime) -> dict:
+    last_7 = sum(now - timedelta(days=7) < t <= now for t in times)
+    previous_30 = sum(now - timedelta(days=37) < t <= now - timedelta(days=7) for t in times)
+    return {"last_7": last_7, "previous_30": previous_30,
+            "rising": last_7 / 7 > previous_30 / 30 if previous_30 else last_7 > 0}
+
+
+def typical(vectors: np.ndarray, centroid: np.ndarray) -> int:
+    return int(np.argmax(vectors @ centroid))
+
+
+def decide_kind(cluster: Cluster, questions, vectors: np.ndarray, kb: KnowledgeBase) -> tuple[str, str | None]:
+    """"add" when the cluster sits among an existing article's phrasings; else "missing"."""
+    firsts = Counter(q.first for q in questions if q.first)
+    if not firsts:
+        return "missing", None
+    article, votes = firsts.most_common(1)[0]
+    number = kb.ids.index(article) if article in kb.ids else None
+    if number is None or votes / len(questions) < 0.6:
+        return "missing", None
+    centroid = cluster.centroid
+    to_article = float(np.max(kb.phrasings_of(number) @ centroid))
+    tightness = float(np.mean(vectors @ centroid))
+    if to_article >= tightness:
+        return "add", article
+    return "missing", None
+
+
+def suggestions_of(clusterer: GapClusterer, kb: KnowledgeBase, now: datetime,
+                   settings: SuggestionSettings | None = None) -> list[Suggestion]:
+    settings = settings or SuggestionSettings()
+    out = []
+    for cluster in clusterer.open_clusters():
+        questions = [clusterer.items[i] for i in cluster.members]
+        visitors = {q.visitor for q in questions}
+        if len(questions) < settings.min_questions or len(visitors) < settings.min_visitors:
+            continue
+        vectors = np.vstack([clusterer.vectors[i] for i in cluster.members])
+        kind, article = decide_kind(cluster, questions, vectors, kb)
+        near = kb.best_per_article(cluster.centroid)
+        nearest = int(np.argmax(near)) if len(near) else None
+        examples: dict[str, list[str]] = {}
+        order = np.argsort(-(vectors @ cluster.centroid))
+        for k in order:
+            q = questions[k]
+            if len(examples.setdefault(q.lang, [])) < 3 and q.text not in examples[q.lang]:
+                examples[q.lang].append(q.text)
+        days = [(now - q.asked_at).total_seconds() / 86400 for q in questions]
+        recency = sum(0.5 ** (d / 14) for d in days)  # a question two weeks old counts half
+        out.append(Suggestion(
+            cluster=cluster.id, title=questions[typical(vectors, cluster.centroid)].text, kind=kind, article=article,
+            count=len(questions), visitors=len(visitors), trend=trend([q.asked_at for q in questions], now),
+            examples=examples, nearest_article=kb.ids[nearest] if nearest is not None else None,
+            nearest_similarity=float(near[nearest]) if nearest is not None else 0.0,
+            score=len(visitors) * recency / len(questions), questions=questions))
+    out.sort(key=lambda s: -s.score)
+    return out

@@ -1,0 +1,52 @@
+"""Question vectors for clustering: the multilingual e5 encoder (Russian and English in one
+space, unit vectors), with an optional file cache keyed by text so repeated runs skip the model."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+
+class QuestionVectors:
+    """`encode(texts)` -> unit rows; remembers every text it has seen (and keeps them in `cache_file`)."""
+
+    def __init__(self, spec: str = "e5", cache_file: str | Path | None = None, embedder=None):
+        self.spec = spec
+        self.cache_file = Path(cache_file) if cache_file else None
+        self._embedder = embedder
+        self._known: dict[str, np.ndarray] = {}
+        if self.cache_file and self.cache_file.exists():
+            with np.load(self.cache_file, allow_pickle=False) as data:
+                self._known = dict(zip(data["keys"].tolist(), data["vectors"]))
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def embedder(self):
+        if self._embedder is None:
+            from kb.search.encoders import get_embedder
+
+            self._embedder = get_embedder(self.spec)
+        return self._embedder
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self._known}.items())
+        if missing:
+            rows = self.embedder().encode([t for _, t in missing])
+            self._known.update({k: np.asarray(v, np.float32) for (k, _), v in zip(missing, rows)})
+            self.save()
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        return np.vstack([self._known[k] for k in keys])
+
+    def save(self):
+        if not self.cache_file:
+            return
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        keys = list(self._known)
+        tmp = self.cache_file.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(keys), vectors=np.vstack([self._known[k] for k in keys]))
+        tmp.replace(self.cache_file)
