@@ -138,6 +138,10 @@ class Settings(BaseSettings):
                                     "20 per 15 minutes")
     escalate_every: float = _env("KB_ESCALATE_EVERY", "seconds between escalation runs in `kb worker`; "
                                  "0 turns them off", 60.0, ge=0.0)
+    query_log_days: int = _env("KB_QUERY_LOG_DAYS", "days the query log keeps each question (masked); older "
+                               "ones are deleted by `kb worker`, their daily counts kept", 90, ge=1)
+    query_log_prune_every: float = _env("KB_QUERY_LOG_PRUNE_EVERY", "seconds between the query log's retention "
+                                        "runs in `kb worker`; 0 turns them off", 3600.0, ge=0.0)
 
     @field_validator("embedders", mode="before")
     @classmethod

@@ -69,6 +69,13 @@ def escalation(services: Services) -> str:
     return f"{len(moved)} ticket(s) escalated" if moved else None
 
 
+@job("query-log-retention", every=lambda settings: settings.query_log_prune_every)
+def query_log_retention(services: Services) -> str | None:
+    """Questions older than KB_QUERY_LOG_DAYS go; their daily counts stay (kb.analytics)."""
+    gone = services.questions.prune(services.settings.query_log_days)
+    return f"{gone} question(s) past {services.settings.query_log_days} days deleted, daily counts kept" if gone else None
+
+
 def enabled_jobs(settings: Settings, jobs=None) -> list[tuple[Job, float]]:
     """(job, interval) of every registered job whose interval is above 0."""
     chosen = JOBS.values() if jobs is None else jobs

@@ -19,6 +19,7 @@ class Services:
         self._database = None
         self._desk = None
         self._votes = None
+        self._questions = None
 
     @property
     def searcher(self):
@@ -56,8 +57,21 @@ class Services:
             if self._votes is None:
                 from kb.feedback.votes import Votes
 
-                self._votes = Votes(database)
+                from kb.analytics.masking import mask
+
+                self._votes = Votes(database, mask=mask)  # the question is stored masked, like the query log's
             return self._votes
+
+    @property
+    def questions(self):
+        """The query log: every question asked, masked, written by a background thread. Opening it
+        opens no database: its writer does, so a search never waits on the log."""
+        with self._lock:
+            if self._questions is None:
+                from kb.analytics.log import QueryLog
+
+                self._questions = QueryLog(lambda: self.database)
+            return self._questions
 
     def duplicate_embed(self, texts):
         """Unit vectors for the desk's duplicate check, from the search encoders."""

@@ -4,9 +4,10 @@ Each route is documented with its models (webapp.api_schemas); the OpenAPI docum
 at /api/v1/openapi.json and shown as a page at /api/v1/docs."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request, session
 from flask_login import current_user
 
+from kb.analytics.log import visitor_ref
 from kb.errors import NotFound, QueryError
 from kb.search.searcher import clean_query
 from webapp.api_schemas import (
@@ -20,6 +21,7 @@ from webapp.api_schemas import (
     operations,
 )
 from webapp.auth import ANYONE, DESK, allow
+from webapp.help_pages import log_question
 from webapp.services import services
 
 bp = allow(ANYONE)(Blueprint("api", __name__, url_prefix="/api/v1"))
@@ -30,6 +32,18 @@ DOCUMENT_ENDPOINTS = {"api.openapi", "api.docs"}
 
 def searcher():
     return services().searcher
+
+
+def _caller() -> str:
+    """The query log's reference of who calls: a salted hash of the token's name, of the browser's
+    session id, or `anonymous` (never an address)."""
+    secret = current_app.secret_key
+    if current_user.via_token:
+        return "token:" + visitor_ref(secret, f"token:{current_user.name}")
+    if current_user.login:
+        return f"operator:{current_user.login}"
+    ident = session.get("visitor")
+    return visitor_ref(secret, ident) if isinstance(ident, str) and ident else "anonymous"
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -57,7 +71,9 @@ def search():
         raise QueryError("missing `q`: pass the question as ?q=...")
     clean_query(query)  # a bad question is a 400 even before the index is loaded
     s = searcher()
-    answer = s.search(query, lang=request.args.get("lang") or None, limit=_int_arg("limit", 5)).to_dict()
+    response = s.search(query, lang=request.args.get("lang") or None, limit=_int_arg("limit", 5))
+    log_question(query, response, "api", _caller())
+    answer = response.to_dict()
     if current_user.role in DESK:  # the support team (a token or a login); never visitors or editors
         for result in answer["results"]:
             result["operator_notes"] = s.by_id.get(result["id"], {}).get("operator_notes") or ""

@@ -23,6 +23,7 @@ from kb.search.topics import one_per_topic
 from kb.text import unprintable
 from webapp.auth import ANYONE, allow
 from webapp.forms import VoteForm
+from webapp.help_pages import log_event, visitor
 from webapp.i18n import language, switch_link
 from webapp.services import services
 
@@ -135,6 +136,10 @@ def article(article_id):
     # The switch goes to the same topic in the other language when there is a copy in it.
     switch = switch_link(url_for("articles.article", article_id=translation["id"]) if translation else None)
     question = request.args.get("q", "")[:500]
+    if question.strip():  # came from the results: the question's row learns which article was opened
+        pos = request.args.get("pos", "")
+        log_event("opened", visitor=visitor(), article_id=article_id, text=question,
+                  qid=request.args.get("qid") or None, position=int(pos) if pos.isdigit() and len(pos) <= 2 else None)
     form = VoteForm(formdata=None, q=question, pos=request.args.get("pos", "")[:2])
     return render_template(
         "articles/article.html", article=public, form=form, question=question, voted=_voted().get(article_id),
@@ -155,5 +160,7 @@ def vote(article_id):
     helpful = form.helpful.data == "yes"
     services().votes.record(article_id, helpful, question=form.q.data or None, lang=language(), source="help",
                             position=int(form.pos.data) if form.pos.data else None)
+    if form.q.data:
+        log_event("voted", visitor=visitor(), article_id=article_id, helpful=helpful, text=form.q.data)
     session["votes"] = {**_voted(), article_id: "yes" if helpful else "no"}
     return redirect(url_for("articles.article", article_id=article_id, q=form.q.data or None) + "#vote", code=303)

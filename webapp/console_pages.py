@@ -18,6 +18,7 @@ from kb.errors import IndexMissing, InvalidInput, QueryError
 from kb.text import guess_language
 from webapp.article_pages import _article_id, _translation, render_body
 from webapp.auth import DESK, allow
+from webapp.help_pages import log_event, log_question
 from webapp.services import services
 from webapp.staff_forms import CallForm
 
@@ -30,6 +31,11 @@ LAST_CALL = "console_last_call"  # the session's note of the call just registere
 
 def _searcher():
     return services().searcher
+
+
+def _operator() -> str:
+    """The query log's reference of the operator searching: their login (staff are not anonymous)."""
+    return f"operator:{current_user.login or current_user.name}"
 
 
 def _is_fetch() -> bool:
@@ -92,6 +98,10 @@ def index():
     query = request.args.get("q", "")[:MAX_QUERY]
     article = _article(request.args.get("article"))
     response, message = _search(query)
+    if article is not None and query.strip():  # a result opened without JavaScript: that question's row
+        log_event("opened", visitor=_operator(), article_id=article["id"], text=query)
+    elif response is not None:
+        log_question(query, response, "console", _operator())
     form = CallForm(formdata=None, question=query, search_query=query, article_id=article["id"] if article else "")
     return render_template("console/index.html", query=query, response=response, message=message,
                            article=article, form=form, call_article=article, last_call=session.pop(LAST_CALL, None))
@@ -106,6 +116,8 @@ def results():
     response, message = _search(query)
     if response is None and message is None:
         return ""
+    if response is not None:
+        log_question(query, response, "console", _operator())
     return render_template("console/results.html", query=query, response=response, message=message)
 
 
@@ -115,7 +127,10 @@ def article(article_id):
     found = _article(article_id)
     if found is None:
         raise NotFound()
-    return render_template("console/article.html", article=found, query=request.args.get("q", "")[:MAX_QUERY])
+    query = request.args.get("q", "")[:MAX_QUERY]
+    if query.strip():
+        log_event("opened", visitor=_operator(), article_id=found["id"], text=query, qid=request.args.get("qid") or None)
+    return render_template("console/article.html", article=found, query=query)
 
 
 @bp.get("/customer")
@@ -144,6 +159,8 @@ def register_call():
         except InvalidInput as exc:
             form.form_errors.append(exc.message)
         else:
+            if form.search_query.data:
+                log_event("ticket", visitor=_operator(), number=call["number"], text=form.search_query.data)
             session[LAST_CALL] = {"number": call["number"], "status": call["status"], "tier": call["tier"],
                                   "owner": call["owner"], "outcome": call["outcome"]}
             if _is_fetch():

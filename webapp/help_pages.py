@@ -6,8 +6,12 @@ Lists show each topic once: the copy in the visitor's language, else the other w
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+import re
+import secrets
 
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+
+from kb.analytics.log import visitor_ref
 from kb.errors import InvalidInput, QueryError
 from webapp.auth import ANYONE, allow
 from webapp.forms import AskForm
@@ -23,6 +27,44 @@ TOPIC_TITLES = 4  # the articles a topic card lists on the home page
 
 def _searcher():
     return services().searcher
+
+
+# --- the query log: who asks (a salted hash, never an address) and which question it is ----------
+QID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def visitor() -> str:
+    """This browser's reference in the query log: an HMAC, salted with the secret key, of a random
+    id kept in its session (never an IP address or an e-mail)."""
+    ident = session.get("visitor")
+    if not isinstance(ident, str) or not ident:
+        ident = session["visitor"] = secrets.token_urlsafe(16)
+    return visitor_ref(current_app.secret_key, ident)
+
+
+def question_id() -> str:
+    """The page's id of this question (`qid`: the same for every keystroke of one question), or a new one."""
+    qid = request.args.get("qid", "")
+    return qid if QID.fullmatch(qid) else secrets.token_hex(8)
+
+
+def log_question(query: str, response, source: str, who: str, qid: str | None = None) -> None:
+    """Queue the question and what the search answered (masked and written off the request)."""
+    try:
+        services().questions.asked(
+            visitor=who, qid=qid or question_id(), text=query, source=source, lang=response.lang,
+            results=[(r.id, r.confidence) for r in response.results], no_match=response.no_match,
+            confidence=response.confidence)
+    except Exception:  # noqa: BLE001 (the log never breaks a search)
+        current_app.logger.exception("query log")
+
+
+def log_event(kind: str, **values) -> None:
+    """An open, a vote or a ticket for the visitor's question (queued, never raising)."""
+    try:
+        getattr(services().questions, kind)(**values)
+    except Exception:  # noqa: BLE001
+        current_app.logger.exception("query log")
 
 
 def tag_name(tag: str, lang: str) -> str:
@@ -68,6 +110,7 @@ def search():
     if not query.strip():
         return redirect(url_for("help.index"))
     response = _search(query)
+    log_question(query, response, "help", visitor())
     form = AskForm(formdata=None, question=query)
     return render_template("help/search.html", query=query, response=response, form=form)
 
@@ -83,6 +126,7 @@ def results():
         response = _search(query, AS_YOU_TYPE)
     except QueryError as exc:
         return render_template("help/results_error.html", message=exc.message), 400
+    log_question(query, response, "help", visitor())
     return render_template("help/results.html", query=query, response=response,
                            form=AskForm(formdata=None, question=query) if response.no_match else None)
 
@@ -113,6 +157,8 @@ def ask():
     except InvalidInput as exc:
         form.form_errors.append(exc.message)
         return render_template("help/ask.html", form=form), 400
+    if form.search_query.data and ticket.get("number"):
+        log_event("ticket", visitor=visitor(), number=ticket["number"], text=form.search_query.data)
     if ticket["joined"]:
         # Someone who only knows the address learns nothing about the open request (see tickets_api).
         return redirect(url_for("help.joined"), code=303)

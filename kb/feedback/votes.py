@@ -57,8 +57,9 @@ def checked_article_id(article_id) -> str:
 class Votes:
     """The votes in one database: `record` one, `counts` for an article, `recent` ones for analytics."""
 
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, *, mask=None):
         self.db = database
+        self.mask = mask  # personal data out of the stored question (kb.services gives kb.analytics.masking)
 
     def record(self, article_id: str, helpful: bool, *, question: str | None = None, lang: str | None = None,
                source: str = "help", position: int | None = None, now: datetime | None = None) -> int:
@@ -75,7 +76,10 @@ class Votes:
             problems.append("the position must be a whole number from 1 (the first result)")
         if problems:
             raise InvalidInput("; ".join(problems))
-        values = {"article_id": article_id.strip(), "helpful": helpful, "question": (question or "").strip() or None,
+        question = (question or "").strip() or None
+        if question and self.mask is not None:
+            question = self.mask(question)
+        values = {"article_id": article_id.strip(), "helpful": helpful, "question": question,
                   "lang": lang or None, "source": source, "position": position,
                   "created_at": utcnow() if now is None else _as_utc(now, "the time")}
 

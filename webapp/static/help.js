@@ -6,15 +6,27 @@ const form = document.getElementById('search'), box = document.getElementById('q
 const out = document.getElementById('results');
 const home = out.nextElementSibling;  // the topics on the home page: hidden while results show
 let seq = 0, pending = null;
+// Typing is not asking: every keystroke of one question carries the same question id, so the server
+// logs one question with its last text. A pause of 2 s, a submit or an opened result starts a new one.
+const PAUSE = 2000;
+let qid = newQid(), lastKey = 0;
+function newQid() {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
+}
 async function run() {
-  const q = box.value.trim(), mine = ++seq;
+  const now = Date.now();
+  if (lastKey && now - lastKey > PAUSE) qid = newQid();
+  lastKey = now;
+  const q = box.value.trim(), mine = ++seq, asked = qid;
   if (pending) pending.abort();
   pending = null;
   if (!q) { out.innerHTML = ''; if (home) home.hidden = false; return; }
   const controller = pending = new AbortController();
   let html;
   try {
-    const r = await fetch(form.dataset.searchApi + '?q=' + encodeURIComponent(q),
+    const r = await fetch(form.dataset.searchApi + '?q=' + encodeURIComponent(q) + '&qid=' + asked,
                           {headers: {Accept: 'text/html'}, signal: controller.signal});
     html = await r.text();
   } catch (e) { return; }  // aborted by a newer keystroke, or offline for a moment
@@ -22,7 +34,18 @@ async function run() {
   out.innerHTML = html;
   if (home) home.hidden = true;
   out.dispatchEvent(new CustomEvent('results', {detail: {query: q}}));  // the browser test times this
-  history.replaceState(null, '', form.action + '?q=' + encodeURIComponent(q));  // reload shows the same
+  history.replaceState(null, '', form.action + '?q=' + encodeURIComponent(q) + '&qid=' + asked);  // reload shows the same
 }
 box.addEventListener('input', run);
-form.addEventListener('submit', e => { e.preventDefault(); run(); });
+form.addEventListener('submit', e => { e.preventDefault(); run().then(() => { qid = newQid(); lastKey = 0; }); });
+out.addEventListener('click', e => {  // a result opened: the article learns the question; the next is new
+  const link = e.target.closest('a[href]');
+  if (!link) return;
+  const url = new URL(link.href, location.href);
+  if (url.searchParams.has('q') && url.pathname.startsWith('/articles/')) {
+    url.searchParams.set('qid', qid);
+    link.href = url.toString();
+  }
+  setTimeout(() => { qid = newQid(); lastKey = 0; }, 0);
+});
+window.addEventListener('pageshow', e => { if (e.persisted) { qid = newQid(); lastKey = 0; } });
