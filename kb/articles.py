@@ -29,7 +29,7 @@ class Problem:
     path: str
     line: int
     message: str
-    level: str = "error"  # error | warning
+    level: str = "error"  # error | warning | note (said, never fails a check: a draft, say)
 
     def __str__(self):
         return f"{self.path}:{self.line}: {self.level}: {self.message}"
@@ -48,6 +48,8 @@ class Article:
     extra: dict = field(default_factory=dict)
     # The id of the article this one translates: one topic in two languages (checked by load_articles).
     translation_of: str | None = None
+    # `draft: true`: written (by an editor, or from a gap suggestion) but not published or indexed yet.
+    draft: bool = False
 
     @property
     def phrasings(self) -> list[str]:
@@ -170,8 +172,12 @@ def parse_article(text: str, path: str = "<string>", default_id: str | None = No
     translation_of = meta.get("translation_of")
     if translation_of is not None and not (isinstance(translation_of, str) and ID_PATTERN.match(translation_of)):
         problem(lines.get("translation_of", 2), "`translation_of` must be the id of the article this one translates")
+    draft = meta.get("draft", False)
+    if not isinstance(draft, bool):
+        problem(lines.get("draft", 2), "`draft` must be true or false")
+        draft = False
     public, notes = _split_operator_notes(body)
-    if not public:
+    if not public and not draft:
         problem(body_line, "empty body: write the answer below the front matter")
     offset = len(body) - len(body.lstrip("\n"))  # the body's blank first lines, stripped from `public`
     for number, title in _notes_lookalikes(public):
@@ -181,12 +187,12 @@ def parse_article(text: str, path: str = "<string>", default_id: str | None = No
                 level="warning")
     if any(p.level == "error" for p in problems):
         return None, problems
-    known = {"id", "title", "lang", "questions", "tags", "translation_of"}
+    known = {"id", "title", "lang", "questions", "tags", "translation_of", "draft"}
     article = Article(
         id=str(article_id), title=title.strip(), lang=lang,
         questions=[q.strip() for q in questions], tags=[str(t) for t in tags],
         body=public, operator_notes=notes, path=path,
-        extra={k: v for k, v in meta.items() if k not in known}, translation_of=translation_of,
+        extra={k: v for k, v in meta.items() if k not in known}, translation_of=translation_of, draft=draft,
     )
     return article, problems
 
@@ -195,6 +201,8 @@ def load_articles(directory) -> tuple[list[Article], list[Problem]]:
     """Load every `*.md` under `directory` (files starting with `_` or `.` are not articles).
 
     Returns the articles that parsed and every problem found, so an editor sees them all at once.
+    Drafts (`draft: true`) are not returned: each is a note ("not published"), so nothing indexes
+    or shows one until the editor removes the line. Their ids are still taken.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -219,6 +227,10 @@ def load_articles(directory) -> tuple[list[Article], list[Problem]]:
             problems.append(Problem(shown, _id_line(text), f"duplicate id {article.id!r}: also used by {seen[article.id]}"))
             continue
         seen[article.id] = shown
+        if article.draft:
+            problems.append(Problem(shown, _id_line(text, "draft"), f"draft {article.id!r} is not published: "
+                                    "finish the answer, then remove `draft: true` and run `kb index`", "note"))
+            continue
         articles.append(article)
     return articles, problems + _translation_problems(articles)
 
@@ -325,3 +337,48 @@ def check_articles(directory) -> tuple[list[Article], list[Problem]]:
     articles, problems = load_articles(directory)
     _names, tag_problems = load_tag_names(directory, articles)
     return articles, problems + near_duplicates(articles) + tag_problems
+
+
+MUST_FIND_FILE = "_must_find.yml"
+
+
+@dataclass(frozen=True)
+class MustFind:
+    """An editors' regression question: a real question and the article it must find first."""
+    question: str
+    article: str
+    path: str
+    line: int
+
+
+def load_must_find(directory, article_ids=None) -> tuple[list[MustFind], list[Problem]]:
+    """The questions in `_must_find.yml` (none when the file does not exist), each with its line:
+
+        - question: где моя посылка, заказ уже неделю в пути
+          article: track-order
+    """
+    path = Path(directory) / MUST_FIND_FILE
+    if not path.is_file():
+        return [], []
+    shown = str(path)
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [], [Problem(shown, mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+    if root is None:
+        return [], []
+    if not isinstance(root, yaml.SequenceNode):
+        return [], [Problem(shown, root.start_mark.line + 1, "must be a list of `- question: ...` / `article: ...`")]
+    cases, problems = [], []
+    for node in root.value:
+        line = node.start_mark.line + 1
+        item = yaml.load(yaml.serialize(node), Loader=_YAML_LOADER) if isinstance(node, yaml.MappingNode) else None
+        question, article = (item or {}).get("question"), (item or {}).get("article")
+        if not (isinstance(question, str) and question.strip() and isinstance(article, str) and article.strip()):
+            problems.append(Problem(shown, line, "each entry needs `question:` (a text) and `article:` (an article id)"))
+        elif article_ids is not None and article not in article_ids:
+            problems.append(Problem(shown, line, f"no published article {article!r} for {question!r}"))
+        else:
+            cases.append(MustFind(" ".join(question.split()), article.strip(), shown, line))
+    return cases, problems

@@ -13,20 +13,43 @@ from kb.errors import KBError
 @click.option("--strict", is_flag=True, help="Treat warnings (near-duplicates) as errors.")
 @click.pass_context
 def check(ctx, strict):
-    """Check every article and report every problem with its file and line."""
-    from kb.articles import check_articles
+    """Check every article and report every problem with its file and line; then run the editors'
+    regression questions (articles/_must_find.yml) against the current index."""
+    from kb.articles import check_articles, load_must_find
 
+    settings = settings_of(ctx)
     try:
-        articles, problems = check_articles(settings_of(ctx).articles_dir)
+        articles, problems = check_articles(settings.articles_dir)
     except FileNotFoundError as exc:
         fail(str(exc))
+    cases, case_problems = load_must_find(settings.articles_dir, {a.id for a in articles})
+    problems += case_problems + _must_find_problems(ctx, cases)
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.level == "error" for p in problems)
-    warnings = len(problems) - errors
+    warnings = sum(p.level == "warning" for p in problems)
+    drafts = sum(p.level == "note" for p in problems)
     click.echo(f"{len(articles)} article(s) OK to index; {errors} error(s), {warnings} warning(s)"
+               + (f", {drafts} draft(s) not published" if drafts else "")
+               + (f"; {len(cases)} must-find question(s) run" if cases else "")
                + (" (--strict: warnings fail)" if strict and warnings else ""))
     sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+def _must_find_problems(ctx, cases):
+    """The regression questions against the serving index (none without an index: said once)."""
+    if not cases:
+        return []
+    from kb.cli.common import services_of
+    from kb.errors import IndexMissing
+    from kb.search.must_find import must_find_problems
+
+    try:
+        searcher = services_of(ctx).searcher
+    except IndexMissing:
+        click.echo(f"no index yet: the {len(cases)} must-find question(s) were not run (`kb index` first)", err=True)
+        return []
+    return must_find_problems(searcher, cases)
 
 
 @click.command()
