@@ -3,8 +3,10 @@ and `kb gaps eval` on a real gap set."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from kb.gaps.clustering import ClusterSettings, GapClusterer
 from kb.gaps.inputs import AskedQuestion, is_candidate
@@ -76,3 +78,114 @@ def test_candidates_are_failures_votes_and_tickets():
     voted = asked("x", no_match=False, first="a", confidence=0.95)
     voted.vote = "not helpful"
     assert is_candidate(voted)
+
+
+# -- with the real encoders ------------------------------------------------------------------------
+GIFT = ["Can you gift wrap my order?", "Do you offer gift wrapping for presents?", "Is gift packaging available?",
+        "Можно ли упаковать заказ как подарок?", "Есть ли у вас подарочная упаковка?"]
+POINTS = ["How do I spend my bonus points?", "Where can I see how many loyalty points I have?",
+          "Как потратить бонусные баллы?", "Сколько у меня бонусных баллов и где их посмотреть?"]
+CHATTER = ["who won the football match yesterday", "what's the weather like in Paris tomorrow",
+           "give me a recipe for borscht", "Кто написал роман Война и мир?", "сколько лет живут черепахи"]
+
+
+@pytest.fixture(scope="module")
+def joint_vectors():
+    from kb.gaps.vectors import JointVectors
+
+    return JointVectors.of(("e5", "use"))
+
+
+def test_one_topic_asked_in_russian_and_english_is_one_suggestion_and_chatter_is_none(joint_vectors):
+    from kb.articles import load_articles
+    from kb.gaps.finder import GapFinder
+    from conftest import SAMPLE_ARTICLES
+
+    articles, _ = load_articles(SAMPLE_ARTICLES)
+    finder = GapFinder(articles, joint_vectors)
+    stream = [(GIFT, "gift"), (POINTS, "points"), (CHATTER, "chatter")]
+    questions = []
+    for position in range(5):  # interleaved in time, as live traffic comes
+        for texts, name in stream:
+            if position < len(texts):
+                lang = "ru" if any("а" <= ch <= "я" for ch in texts[position].lower()) else "en"
+                questions.append(asked(texts[position], visitor=f"{name}{position}", lang=lang,
+                                       days_ago=20 - position))
+    for question in questions:
+        finder.fold(question)
+    suggestions = finder.suggestions(NOW)
+    groups = [sorted(q.text for q in s.questions) for s in suggestions]
+    assert sorted(GIFT) in groups, groups  # every wording of the topic, both languages, one suggestion
+    assert len(suggestions) == 2, groups
+    for s in suggestions:  # each is one topic, in both languages; the chatter is in none
+        texts = {q.text for q in s.questions}
+        assert texts <= set(GIFT) or texts <= set(POINTS), groups
+        assert s.kind == "missing" and s.article is None
+        assert set(s.examples) == {"en", "ru"}
+        assert s.visitors == s.count and s.title in [q.text for q in s.questions]
+        assert s.trend["last_7"] + s.trend["previous_30"] == s.count
+
+
+def test_a_dismissed_topic_swallows_its_new_wordings(joint_vectors):
+    from kb.articles import load_articles
+    from kb.gaps.finder import GapFinder
+    from conftest import SAMPLE_ARTICLES
+
+    articles, _ = load_articles(SAMPLE_ARTICLES)
+    finder = GapFinder(articles, joint_vectors)
+    for n, text in enumerate(GIFT[:3]):
+        finder.fold(asked(text, visitor=f"v{n}"))
+    [suggestion] = finder.suggestions(NOW)
+    finder.dismiss(suggestion.cluster)
+    for n, text in enumerate(GIFT[3:] + ["Could you wrap the parcel as a present?"]):
+        finder.fold(asked(text, visitor=f"w{n}"))
+    assert finder.suggestions(NOW) == []
+
+
+def test_tickets_solved_with_an_article_make_an_add_wordings_suggestion():
+    from kb.gaps.clustering import Cluster
+    from kb.gaps.suggestions import KnowledgeBase, decide_kind
+
+    kb = KnowledgeBase(ids=["returns", "delivery"], phrase_vectors=np.vstack([near(0, 0.1), near(2, 0.1)]),
+                       phrase_article=np.array([0, 1]))
+    questions = [asked(f"q{n}", first="delivery") for n in range(3)]
+    vectors = np.vstack([near(4, 0.1 * n) for n in range(3)])
+    cluster = Cluster(id=1, members=[0, 1, 2], total=vectors.sum(0))
+    assert decide_kind(cluster, questions, vectors, kb) == ("missing", None)  # a shared first result is not enough
+    for q in questions[:2]:
+        q.solved_with = "returns"
+    assert decide_kind(cluster, questions, vectors, kb) == ("add", "returns")
+
+
+GAP_SET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "gaps-banking-en"
+
+
+@pytest.mark.skipif(not GAP_SET.is_dir(), reason="the shared gap sets are not on this machine")
+def test_kb_gaps_eval_replays_a_slice_of_a_gap_set(tmp_path, cache_dir, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    import kb.evaluation.gaps as gaps_eval
+    from kb.evaluation.quality import eval_index_dir as gaps_eval_index
+    from kb.cli import main
+
+    monkeypatch.setattr(gaps_eval, "REPLAY_CACHE", tmp_path / "replay")  # a real replay, not a cached one
+    index = tmp_path / "index"
+    out = gaps_eval_index(GAP_SET, index)
+    out.mkdir(parents=True)
+    # The embedding cache is keyed by model and text: sharing the checkout's skips re-embedding
+    # the same phrasings (the replay's searches and the clustering still run for real).
+    shared = Path(__file__).resolve().parent.parent / "index" / "cache"
+    (out / "cache").symlink_to(shared if shared.is_dir() else cache_dir)
+    result = CliRunner().invoke(main, ["--index-dir", str(index), "gaps", "eval", str(GAP_SET), "--json",
+                                       "--no-tune", "--embedders", "e5,use", "--first", "300"])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.output.strip().splitlines()[-1])
+    for key in ("topic_recall", "small_topic_recall", "precision", "fragmentation", "noise"):
+        assert 0.0 <= outcome[key] <= 10.0
+    assert outcome["suggestions"], "a slice of 300 questions holds missing topics asked several times"
+    assert outcome["noise"] <= 0.05
+    for s in outcome["suggestions"]:
+        assert set(s) >= {"title", "kind", "article", "count", "visitors", "questions"}
+        assert s["kind"] in ("missing", "add") and len(s["questions"]) == s["count"]

@@ -23,15 +23,16 @@ def gaps():
 @click.option("--embedders", help="Comma-separated encoders of the search index instead of the default.")
 @click.option("--tune/--no-tune", "tune_model", default=True, show_default=True,
               help="Adapt MiniLM to the set's articles first, as `kb eval` does.")
+@click.option("--first", "limit", type=int, help="Only the first N questions of the stream (a quick check).")
 @click.pass_context
-def eval_gaps(ctx, set_dir, as_json, embedders, tune_model):
+def eval_gaps(ctx, set_dir, as_json, embedders, tune_model, limit):
     """Replay a gap set (articles/ and stream.jsonl) through the search, cluster what failed, score it."""
     from kb.evaluation.gaps import run_gaps_eval
 
     encoders = embedders.split(",") if embedders else settings_of(ctx).embedders
     try:
         outcome = run_gaps_eval(set_dir, index_base=settings_of(ctx).index_dir, encoders=encoders,
-                                tune_model=tune_model, progress=sys.stderr.isatty())
+                                tune_model=tune_model, progress=sys.stderr.isatty(), limit=limit)
     except KBError as exc:
         fail(exc.message)
     metrics = outcome["metrics"]

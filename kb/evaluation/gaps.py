@@ -139,7 +139,7 @@ def run_gaps_eval(set_dir, index_base="index", encoders=None, tune_model=True, p
     """Replay the set's stream, fold the failed questions in as the worker would, score."""
     from kb.articles import load_articles
     from kb.gaps.finder import GapFinder
-    from kb.gaps.vectors import QuestionVectors
+    from kb.gaps.vectors import JointVectors
 
     set_dir = Path(set_dir)
     if not (set_dir / "stream.jsonl").exists() or not (set_dir / "articles").is_dir():
@@ -148,7 +148,7 @@ def run_gaps_eval(set_dir, index_base="index", encoders=None, tune_model=True, p
     records = replay(set_dir, lambda: prepare_searcher(set_dir, index_base, encoders, tune_model, progress),
                      stream, use_cache=use_cache)
     articles, _ = load_articles(set_dir / "articles")
-    vectors = QuestionVectors("e5", cache_file=REPLAY_CACHE / "e5-vectors.npz" if use_cache else None)
+    vectors = JointVectors.of(("e5", "use"), cache_dir=REPLAY_CACHE if use_cache else None)
     finder = GapFinder(articles, vectors, cluster_settings, suggestion_settings)
     finder.warm(records)
     for record in records:  # in time order, one at a time, as the worker sees them

@@ -15,9 +15,17 @@ land in one cluster.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from kb.search.encoders import CROSS_LANGUAGE_SHIFT
+
+# A Russian question and its English wording score lower than two English wordings: the search's
+# measured shift (kb/search/encoders.py), averaged over the two encoders of the joint vectors, is
+# added to every cross-language similarity, so a topic asked in both languages stays one cluster.
+JOINT_SHIFT = (CROSS_LANGUAGE_SHIFT["e5"] + CROSS_LANGUAGE_SHIFT["use"]) / 2
 
 
 @dataclass
@@ -26,23 +34,29 @@ class Cluster:
     members: list[int] = field(default_factory=list)  # indices into the clusterer's items
     total: np.ndarray | None = None  # sum of member vectors
     dismissed: bool = False
+    langs: Counter = field(default_factory=Counter)  # members per language
 
     @property
     def centroid(self) -> np.ndarray:
         return self.total / max(np.linalg.norm(self.total), 1e-12)
 
-    def linkage(self, vector: np.ndarray) -> float:
-        """Average cosine of `vector` to the members (average linkage: stable as a cluster grows,
-        unlike the cosine to the centroid, which rises with every member averaged in)."""
-        return float(self.total @ vector) / len(self.members)
+    def linkage(self, vector: np.ndarray, lang: str | None = None, shift: float = 0.0) -> float:
+        """Average similarity of `vector` to the members (average linkage: stable as a cluster grows,
+        unlike the cosine to the centroid, which rises with every member averaged in), with `shift`
+        added for each member in another language than `lang`."""
+        other = len(self.members) - self.langs[lang] if lang else 0
+        return (float(self.total @ vector) + shift * other) / len(self.members)
 
 
 @dataclass
 class ClusterSettings:
-    join: float = 0.87  # average cosine to a cluster's members to join it
-    seed: float = 0.87  # cosine between every two pool questions that start a cluster
+    # Similarities are the mean of the e5 and USE cosines (kb.gaps.vectors.JointVectors); the
+    # values were chosen on both dev gap sets at once (docs/gaps.md), one setting for every language.
+    join: float = 0.78  # average similarity to a cluster's members to join it
+    seed: float = 0.77  # similarity between every two pool questions that start a cluster
     seed_size: int = 3  # questions that start a cluster
-    merge: float = 0.87  # average cosine between two open clusters' members to merge them
+    merge: float = 0.71  # average similarity between two open clusters' members to merge them
+    cross_language_shift: float = JOINT_SHIFT
 
 
 class GapClusterer:
@@ -50,20 +64,22 @@ class GapClusterer:
         self.settings = settings or ClusterSettings()
         self.items: list = []  # whatever the caller folds in (questions), by index
         self.vectors: list[np.ndarray] = []
+        self.langs: list[str | None] = []
         self.clusters: dict[int, Cluster] = {}
         self.pool: list[int] = []
         self.assigned: dict[int, int] = {}  # item -> cluster id
         self._next_id = 1
 
     # -- the worker's one step --------------------------------------------------------------
-    def fold(self, item, vector: np.ndarray) -> int | None:
+    def fold(self, item, vector: np.ndarray, lang: str | None = None) -> int | None:
         """Fold one question in; returns its cluster id, or None while it waits in the pool."""
         s = self.settings
         index = len(self.items)
         self.items.append(item)
         vector = np.asarray(vector, np.float32)
         self.vectors.append(vector)
-        best, similarity = self._nearest(vector)
+        self.langs.append(lang)
+        best, similarity = self._nearest(vector, lang)
         if best is not None and similarity >= s.join:
             self._add(best, [index])
             self._after_change(best)
@@ -71,24 +87,54 @@ class GapClusterer:
         self.pool.append(index)
         return self._try_seed(index)
 
-    def fold_many(self, items, vectors) -> None:
-        for item, vector in zip(items, vectors):
-            self.fold(item, vector)
+    def fold_many(self, items, vectors, langs=None) -> None:
+        for item, vector, lang in zip(items, vectors, langs or [None] * len(items)):
+            self.fold(item, vector, lang)
+
+    def pair(self, i: int, j: int) -> float:
+        """Similarity of two folded questions, shifted when their languages differ."""
+        cross = self.langs[i] is not None and self.langs[j] is not None and self.langs[i] != self.langs[j]
+        return float(self.vectors[i] @ self.vectors[j]) + (self.settings.cross_language_shift if cross else 0.0)
+
+    def between(self, a: Cluster, b: Cluster) -> float:
+        """Average similarity between the members of two clusters (with the language shift)."""
+        same = sum(n * b.langs[lang] for lang, n in a.langs.items())
+        cross = len(a.members) * len(b.members) - same
+        return (float(a.total @ b.total) + self.settings.cross_language_shift * cross) / (
+            len(a.members) * len(b.members))
 
     def dismiss(self, cluster_id: int) -> None:
         """An editor dismissed it: it stays, closed, and keeps swallowing its topic's questions."""
         self.clusters[cluster_id].dismissed = True
 
+    def consolidate(self) -> int:
+        """The occasional merge: while two open clusters are close enough (average linkage), merge
+        the closest pair. Cheap (clusters, not questions); the worker runs it before listing."""
+        merged = 0
+        while True:
+            open_ = self.open_clusters()
+            if len(open_) < 2:
+                return merged
+            links = np.full((len(open_), len(open_)), -1.0)
+            for a in range(len(open_)):
+                for b in range(a + 1, len(open_)):
+                    links[a, b] = self.between(open_[a], open_[b])
+            a, b = np.unravel_index(int(np.argmax(links)), links.shape)
+            if links[a, b] < self.settings.merge:
+                return merged
+            keep, gone = sorted((open_[a].id, open_[b].id))
+            self._add(keep, list(self.clusters[gone].members))
+            del self.clusters[gone]
+            merged += 1
+
     def open_clusters(self) -> list[Cluster]:
         return [c for c in self.clusters.values() if not c.dismissed]
 
     # -- pieces -----------------------------------------------------------------------------
-    def _nearest(self, vector, exclude: int | None = None, open_only: bool = False):
+    def _nearest(self, vector, lang=None):
         best, similarity = None, -1.0
         for c in self.clusters.values():
-            if c.id == exclude or (open_only and c.dismissed):
-                continue
-            sim = c.linkage(vector)
+            sim = c.linkage(vector, lang, self.settings.cross_language_shift)
             if sim > similarity:
                 best, similarity = c.id, sim
         return best, similarity
@@ -98,6 +144,7 @@ class GapClusterer:
         for i in indices:
             cluster.members.append(i)
             cluster.total = self.vectors[i].copy() if cluster.total is None else cluster.total + self.vectors[i]
+            cluster.langs[self.langs[i]] += 1
             self.assigned[i] = cluster_id
         self.pool = [i for i in self.pool if i not in self.assigned]
 
@@ -106,12 +153,11 @@ class GapClusterer:
         others = [i for i in self.pool if i != index]
         if len(others) < s.seed_size - 1:
             return None
-        matrix = np.vstack([self.vectors[i] for i in others])
-        sims = matrix @ self.vectors[index]
+        sims = np.array([self.pair(index, i) for i in others])
         close = [others[k] for k in np.argsort(-sims) if sims[k] >= s.seed]
         group = [index]
         for candidate in close:  # greedy: each new member close to every one already in
-            if all(float(self.vectors[candidate] @ self.vectors[g]) >= s.seed for g in group):
+            if all(self.pair(candidate, g) >= s.seed for g in group):
                 group.append(candidate)
         if len(group) < s.seed_size:
             return None
@@ -125,15 +171,14 @@ class GapClusterer:
     def _after_change(self, cluster_id: int) -> None:
         s = self.settings
         cluster = self.clusters[cluster_id]
-        if self.pool:
-            matrix = np.vstack([self.vectors[i] for i in self.pool])
-            sims = matrix @ cluster.total / len(cluster.members)
-            joining = [i for i, sim in zip(self.pool, sims) if sim >= s.join]
-            if joining:
-                self._add(cluster_id, joining)
+        shift = s.cross_language_shift
+        joining = [i for i in self.pool if cluster.linkage(self.vectors[i], self.langs[i], shift) >= s.join]
+        if joining:
+            self._add(cluster_id, joining)
         if cluster.dismissed:
             return
-        other, similarity = self._nearest(cluster.total / len(cluster.members), exclude=cluster_id, open_only=True)
+        others = [(self.between(cluster, c), c.id) for c in self.open_clusters() if c.id != cluster_id]
+        similarity, other = max(others, default=(-1.0, None))
         if other is not None and similarity >= s.merge:
             keep, gone = sorted((cluster_id, other))
             self._add(keep, list(self.clusters[gone].members))

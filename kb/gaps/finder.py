@@ -22,7 +22,7 @@ class GapFinder:
         if not is_candidate(question):
             return None
         self.candidates += 1
-        return self.clusterer.fold(question, self.vectors.encode([question.text])[0])
+        return self.clusterer.fold(question, self.vectors.encode([question.text])[0], question.lang)
 
     def warm(self, questions: list[AskedQuestion]) -> None:
         """Encode many questions in one batch (a replay), so each fold finds its vector ready."""
@@ -32,4 +32,5 @@ class GapFinder:
         self.clusterer.dismiss(cluster_id)
 
     def suggestions(self, now: datetime) -> list[Suggestion]:
+        self.clusterer.consolidate()
         return suggestions_of(self.clusterer, self.kb, now, self.suggestion_settings)

@@ -1,5 +1,11 @@
-"""Question vectors for clustering: the multilingual e5 encoder (Russian and English in one
-space, unit vectors), with an optional file cache keyed by text so repeated runs skip the model."""
+"""Question vectors for clustering: multilingual encoders (Russian and English in one space), with
+an optional file cache keyed by text so repeated runs skip the model.
+
+`JointVectors` joins e5 and USE: each unit row scaled by 1/sqrt(2) and set side by side, so the
+dot product of two joint rows is the mean of the two encoders' cosines. Measured on both gap sets
+(docs/gaps.md): with the mean, off-topic chatter stops forming clusters (noise 0.00-0.01 against
+0.04-0.08 with e5 alone) and precision rises at the same recall.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -50,3 +56,19 @@ class QuestionVectors:
         tmp = self.cache_file.with_suffix(".tmp.npz")
         np.savez(tmp, keys=np.array(keys), vectors=np.vstack([self._known[k] for k in keys]))
         tmp.replace(self.cache_file)
+
+
+class JointVectors:
+    """Several encoders as one: the dot product of two rows is the mean of their cosines."""
+
+    def __init__(self, parts: list[QuestionVectors]):
+        self.parts = parts
+
+    @classmethod
+    def of(cls, specs=("e5", "use"), cache_dir: str | Path | None = None) -> JointVectors:
+        return cls([QuestionVectors(spec, cache_file=Path(cache_dir) / f"{spec}-vectors.npz" if cache_dir else None)
+                    for spec in specs])
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        scale = 1.0 / np.sqrt(len(self.parts))
+        return np.hstack([part.encode(texts) * scale for part in self.parts]).astype(np.float32)
