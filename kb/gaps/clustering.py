@@ -55,6 +55,7 @@ class ClusterSettings:
     join: float = 0.78  # average similarity to a cluster's members to join it
     seed: float = 0.77  # similarity between every two pool questions that start a cluster
     seed_size: int = 3  # questions that start a cluster
+    seed_mutual: bool = True  # every two of them close (else: each close to the newest question)
     merge: float = 0.71  # average similarity between two open clusters' members to merge them
     cross_language_shift: float = JOINT_SHIFT
 
@@ -157,7 +158,7 @@ class GapClusterer:
         close = [others[k] for k in np.argsort(-sims) if sims[k] >= s.seed]
         group = [index]
         for candidate in close:  # greedy: each new member close to every one already in
-            if all(self.pair(candidate, g) >= s.seed for g in group):
+            if not s.seed_mutual or all(self.pair(candidate, g) >= s.seed for g in group):
                 group.append(candidate)
         if len(group) < s.seed_size:
             return None
