@@ -189,3 +189,11 @@ def test_kb_gaps_eval_replays_a_slice_of_a_gap_set(tmp_path, cache_dir, monkeypa
     for s in outcome["suggestions"]:
         assert set(s) >= {"title", "kind", "article", "count", "visitors", "questions"}
         assert s["kind"] in ("missing", "add") and len(s["questions"]) == s["count"]
+
+
+def test_a_question_among_an_articles_phrasings_joins_its_anchor_not_a_new_topic():
+    clusterer = GapClusterer(ClusterSettings(join=0.9, seed=0.9, seed_size=2, anchor=0.9))
+    anchor = clusterer.anchor("returns", np.vstack([near(0, 0.1), near(0, 0.2)]), ["en", "en"])
+    assert clusterer.fold("how do I send it back", near(0, 0.15), "en") == anchor
+    assert clusterer.fold("gift wrap?", near(3, 0.1), "en") is None
+    assert [clusterer.items[i] for i in clusterer.questions_of(clusterer.clusters[anchor])] == ["how do I send it back"]

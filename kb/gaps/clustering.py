@@ -35,6 +35,8 @@ class Cluster:
     total: np.ndarray | None = None  # sum of member vectors
     dismissed: bool = False
     langs: Counter = field(default_factory=Counter)  # members per language
+    article: str | None = None  # an anchor: an existing article's phrasings (its members) and the
+    # failed questions that sit among them, to be suggested as new wordings of it
 
     @property
     def centroid(self) -> np.ndarray:
@@ -58,6 +60,7 @@ class ClusterSettings:
     seed_mutual: bool = True  # every two of them close (else: each close to the newest question)
     merge: float = 0.71  # average similarity between two open clusters' members to merge them
     cross_language_shift: float = JOINT_SHIFT
+    anchor: float | None = None  # average similarity to an article's phrasings to join its anchor
 
 
 class GapClusterer:
@@ -69,6 +72,7 @@ class GapClusterer:
         self.clusters: dict[int, Cluster] = {}
         self.pool: list[int] = []
         self.assigned: dict[int, int] = {}  # item -> cluster id
+        self.phrasings: set[int] = set()  # items that are articles' phrasings, not questions
         self._next_id = 1
 
     # -- the worker's one step --------------------------------------------------------------
@@ -80,7 +84,11 @@ class GapClusterer:
         vector = np.asarray(vector, np.float32)
         self.vectors.append(vector)
         self.langs.append(lang)
+        anchor, to_anchor = self._nearest(vector, lang, anchors=True)
         best, similarity = self._nearest(vector, lang)
+        if anchor is not None and s.anchor is not None and to_anchor >= s.anchor and to_anchor >= similarity:
+            self._add(anchor, [index])
+            return anchor
         if best is not None and similarity >= s.join:
             self._add(best, [index])
             self._after_change(best)
@@ -104,6 +112,25 @@ class GapClusterer:
         return (float(a.total @ b.total) + self.settings.cross_language_shift * cross) / (
             len(a.members) * len(b.members))
 
+    def anchor(self, article: str, vectors: np.ndarray, langs: list[str | None]) -> int:
+        """An existing article as a cluster of its phrasings: failed questions that sit among them
+        join it (and become suggested wordings of it) instead of starting a "missing" topic."""
+        cluster = Cluster(id=self._next_id, article=article)
+        self._next_id += 1
+        self.clusters[cluster.id] = cluster
+        indices = []
+        for vector, lang in zip(vectors, langs):
+            indices.append(len(self.items))
+            self.items.append(("phrasing", article))
+            self.vectors.append(np.asarray(vector, np.float32))
+            self.langs.append(lang)
+        self.phrasings.update(indices)
+        self._add(cluster.id, indices)
+        return cluster.id
+
+    def questions_of(self, cluster: Cluster) -> list[int]:
+        return [i for i in cluster.members if i not in self.phrasings]
+
     def dismiss(self, cluster_id: int) -> None:
         """An editor dismissed it: it stays, closed, and keeps swallowing its topic's questions."""
         self.clusters[cluster_id].dismissed = True
@@ -113,7 +140,7 @@ class GapClusterer:
         the closest pair. Cheap (clusters, not questions); the worker runs it before listing."""
         merged = 0
         while True:
-            open_ = self.open_clusters()
+            open_ = self._mergeable()
             if len(open_) < 2:
                 return merged
             links = np.full((len(open_), len(open_)), -1.0)
@@ -131,10 +158,15 @@ class GapClusterer:
     def open_clusters(self) -> list[Cluster]:
         return [c for c in self.clusters.values() if not c.dismissed]
 
+    def _mergeable(self) -> list[Cluster]:
+        return [c for c in self.clusters.values() if not c.dismissed and c.article is None]
+
     # -- pieces -----------------------------------------------------------------------------
-    def _nearest(self, vector, lang=None):
+    def _nearest(self, vector, lang=None, anchors: bool = False):
         best, similarity = None, -1.0
         for c in self.clusters.values():
+            if (c.article is not None) != anchors:
+                continue
             sim = c.linkage(vector, lang, self.settings.cross_language_shift)
             if sim > similarity:
                 best, similarity = c.id, sim
@@ -176,9 +208,9 @@ class GapClusterer:
         joining = [i for i in self.pool if cluster.linkage(self.vectors[i], self.langs[i], shift) >= s.join]
         if joining:
             self._add(cluster_id, joining)
-        if cluster.dismissed:
+        if cluster.dismissed or cluster.article is not None:
             return
-        others = [(self.between(cluster, c), c.id) for c in self.open_clusters() if c.id != cluster_id]
+        others = [(self.between(cluster, c), c.id) for c in self._mergeable() if c.id != cluster_id]
         similarity, other = max(others, default=(-1.0, None))
         if other is not None and similarity >= s.merge:
             keep, gone = sorted((cluster_id, other))

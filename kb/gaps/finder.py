@@ -14,6 +14,10 @@ class GapFinder:
         self.vectors = vectors
         self.kb = KnowledgeBase.from_articles(articles, vectors)
         self.clusterer = GapClusterer(cluster_settings)
+        if self.clusterer.settings.anchor is not None:
+            for number, article in enumerate(self.kb.ids):
+                rows = self.kb.phrase_article == number
+                self.clusterer.anchor(article, self.kb.phrase_vectors[rows], [self.kb.langs[number]] * int(rows.sum()))
         self.suggestion_settings = suggestion_settings or SuggestionSettings()
         self.candidates = 0
 

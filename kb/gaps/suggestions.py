@@ -23,18 +23,20 @@ class KnowledgeBase:
     ids: list[str]
     phrase_vectors: np.ndarray  # one row per phrasing
     phrase_article: np.ndarray  # article number of each row
+    langs: list[str | None] = field(default_factory=list)  # each article's language
 
     @classmethod
     def from_articles(cls, articles, vectors) -> KnowledgeBase:
         """`articles`: dicts (a search build's) or `kb.articles.Article`s; `vectors`: QuestionVectors."""
-        ids, texts, owners = [], [], []
+        ids, texts, owners, langs = [], [], [], []
         for number, article in enumerate(articles):
             get = article.get if isinstance(article, dict) else lambda key, default=None: getattr(article, key, default)
             ids.append(get("id"))
+            langs.append(get("lang"))
             for text in [get("title"), *(get("questions") or [])]:
                 texts.append(text)
                 owners.append(number)
-        return cls(ids=ids, phrase_vectors=vectors.encode(texts), phrase_article=np.array(owners))
+        return cls(ids=ids, phrase_vectors=vectors.encode(texts), phrase_article=np.array(owners), langs=langs)
 
     def best_per_article(self, vector: np.ndarray) -> np.ndarray:
         sims = self.phrase_vectors @ vector
@@ -118,12 +120,16 @@ def suggestions_of(clusterer: GapClusterer, kb: KnowledgeBase, now: datetime,
     settings = settings or SuggestionSettings()
     out = []
     for cluster in clusterer.open_clusters():
-        questions = [clusterer.items[i] for i in cluster.members]
+        members = clusterer.questions_of(cluster)
+        questions = [clusterer.items[i] for i in members]
         visitors = {q.visitor for q in questions}
         if len(questions) < settings.min_questions or len(visitors) < settings.min_visitors:
             continue
-        vectors = np.vstack([clusterer.vectors[i] for i in cluster.members])
-        kind, article = decide_kind(cluster, questions, vectors, kb)
+        vectors = np.vstack([clusterer.vectors[i] for i in members])
+        if cluster.article is not None:
+            kind, article = "add", cluster.article
+        else:
+            kind, article = decide_kind(cluster, questions, vectors, kb)
         near = kb.best_per_article(cluster.centroid)
         nearest = int(np.argmax(near)) if len(near) else None
         examples: dict[str, list[str]] = {}
