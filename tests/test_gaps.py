@@ -143,18 +143,16 @@ def test_a_dismissed_topic_swallows_its_new_wordings(joint_vectors):
 
 
 def test_tickets_solved_with_an_article_make_an_add_wordings_suggestion():
-    from kb.gaps.clustering import Cluster
     from kb.gaps.suggestions import KnowledgeBase, decide_kind
 
     kb = KnowledgeBase(ids=["returns", "delivery"], phrase_vectors=np.vstack([near(0, 0.1), near(2, 0.1)]),
                        phrase_article=np.array([0, 1]))
     questions = [asked(f"q{n}", first="delivery") for n in range(3)]
     vectors = np.vstack([near(4, 0.1 * n) for n in range(3)])
-    cluster = Cluster(id=1, members=[0, 1, 2], total=vectors.sum(0))
-    assert decide_kind(cluster, questions, vectors, kb) == ("missing", None)  # a shared first result is not enough
+    assert decide_kind(questions, vectors, kb) == ("missing", None)  # a shared first result is not enough
     for q in questions[:2]:
         q.solved_with = "returns"
-    assert decide_kind(cluster, questions, vectors, kb) == ("add", "returns")
+    assert decide_kind(questions, vectors, kb) == ("add", "returns")
 
 
 GAP_SET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "gaps-banking-en"

@@ -52,13 +52,15 @@ class Cluster:
 
 @dataclass
 class ClusterSettings:
-    # Similarities are the mean of the e5 and USE cosines (kb.gaps.vectors.JointVectors); the
-    # values were chosen on both dev gap sets at once (docs/gaps.md), one setting for every language.
-    join: float = 0.78  # average similarity to a cluster's members to join it
-    seed: float = 0.77  # similarity between every two pool questions that start a cluster
+    # Similarities are the mean of the e5 and USE cosines, each encoder centred on the knowledge
+    # base's phrasings (kb.gaps.vectors.CentredVectors); the values were chosen on both dev gap
+    # sets at once (docs/gaps.md), one setting for every language.
+    centre: bool = True  # cluster in the centred space (GapFinder); False: plain cosines
+    join: float = 0.50  # average similarity to a cluster's members to join it
+    seed: float = 0.50  # similarity between every two pool questions that start a cluster
     seed_size: int = 3  # questions that start a cluster
     seed_mutual: bool = True  # every two of them close (else: each close to the newest question)
-    merge: float = 0.71  # average similarity between two open clusters' members to merge them
+    merge: float = 0.38  # average similarity between two open clusters' members to merge them
     cross_language_shift: float = JOINT_SHIFT
     anchor: float | None = None  # average similarity to an article's phrasings to join its anchor
 

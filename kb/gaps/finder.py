@@ -1,23 +1,34 @@
 """The gap finder the worker runs: folds each recorded question in and lists the suggestions."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from kb.gaps.clustering import ClusterSettings, GapClusterer
 from kb.gaps.inputs import AskedQuestion, is_candidate
 from kb.gaps.suggestions import KnowledgeBase, Suggestion, SuggestionSettings, suggestions_of
+from kb.gaps.vectors import CentredVectors
 
 
 class GapFinder:
+    """`vectors`: a `JointVectors` (or anything with `encode(texts)` -> unit rows and, to be centred
+    on the domain, `parts`). Questions are clustered in the centred space when the settings say so
+    (the default); the knowledge base, the domain check and the nearest article use the plain one."""
+
     def __init__(self, articles, vectors, cluster_settings: ClusterSettings | None = None,
                  suggestion_settings: SuggestionSettings | None = None):
         self.vectors = vectors
         self.kb = KnowledgeBase.from_articles(articles, vectors)
         self.clusterer = GapClusterer(cluster_settings)
+        centre = self.clusterer.settings.centre and hasattr(vectors, "parts") and self.kb.texts
+        self.cluster_vectors = CentredVectors(vectors, self.kb.texts) if centre else vectors
+        if centre:
+            self.clusterer.settings = replace(self.clusterer.settings,
+                                              cross_language_shift=self.cluster_vectors.cross_language_shift())
         if self.clusterer.settings.anchor is not None:
             for number, article in enumerate(self.kb.ids):
-                rows = self.kb.phrase_article == number
-                self.clusterer.anchor(article, self.kb.phrase_vectors[rows], [self.kb.langs[number]] * int(rows.sum()))
+                texts = [t for t, owner in zip(self.kb.texts, self.kb.phrase_article) if owner == number]
+                self.clusterer.anchor(article, self.cluster_vectors.encode(texts), [self.kb.langs[number]] * len(texts))
         self.suggestion_settings = suggestion_settings or SuggestionSettings()
         self.candidates = 0
 
@@ -26,7 +37,7 @@ class GapFinder:
         if not is_candidate(question):
             return None
         self.candidates += 1
-        return self.clusterer.fold(question, self.vectors.encode([question.text])[0], question.lang)
+        return self.clusterer.fold(question, self.cluster_vectors.encode([question.text])[0], question.lang)
 
     def warm(self, questions: list[AskedQuestion]) -> None:
         """Encode many questions in one batch (a replay), so each fold finds its vector ready."""
@@ -37,4 +48,4 @@ class GapFinder:
 
     def suggestions(self, now: datetime) -> list[Suggestion]:
         self.clusterer.consolidate()
-        return suggestions_of(self.clusterer, self.kb, now, self.suggestion_settings)
+        return suggestions_of(self.clusterer, self.kb, now, self.suggestion_settings, self.vectors.encode)

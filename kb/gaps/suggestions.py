@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from kb.gaps.clustering import Cluster, GapClusterer
+from kb.gaps.clustering import GapClusterer
 
 
 @dataclass
@@ -24,6 +24,7 @@ class KnowledgeBase:
     phrase_vectors: np.ndarray  # one row per phrasing
     phrase_article: np.ndarray  # article number of each row
     langs: list[str | None] = field(default_factory=list)  # each article's language
+    texts: list[str] = field(default_factory=list)  # the phrasings, row by row
 
     @classmethod
     def from_articles(cls, articles, vectors) -> KnowledgeBase:
@@ -36,13 +37,28 @@ class KnowledgeBase:
             for text in [get("title"), *(get("questions") or [])]:
                 texts.append(text)
                 owners.append(number)
-        return cls(ids=ids, phrase_vectors=vectors.encode(texts), phrase_article=np.array(owners), langs=langs)
+        return cls(ids=ids, phrase_vectors=vectors.encode(texts), phrase_article=np.array(owners), langs=langs,
+                   texts=texts)
 
     def best_per_article(self, vector: np.ndarray) -> np.ndarray:
         sims = self.phrase_vectors @ vector
         best = np.full(len(self.ids), -1.0, np.float32)
         np.maximum.at(best, self.phrase_article, sims)
         return best
+
+    def domain_floor(self, percentile: float) -> float:
+        """How close a new topic of this knowledge base's domain comes to the existing ones: each
+        phrasing's best similarity to another article's phrasings, at `percentile` (leave one
+        article out, from the knowledge base alone)."""
+        if len(self.ids) < 2:
+            return -1.0
+        sims = self.phrase_vectors @ self.phrase_vectors.T
+        other = np.where(self.phrase_article[:, None] != self.phrase_article[None, :], sims, -1.0).max(axis=1)
+        return float(np.percentile(other, percentile))
+
+    def closeness(self, vectors: np.ndarray) -> float:
+        """Mean over the rows of their best similarity to any phrasing."""
+        return float((vectors @ self.phrase_vectors.T).max(axis=1).mean())
 
     def phrasings_of(self, number: int) -> np.ndarray:
         return self.phrase_vectors[self.phrase_article == number]
@@ -52,6 +68,10 @@ class KnowledgeBase:
 class SuggestionSettings:
     min_questions: int = 3
     min_visitors: int = 2
+    # A cluster is on the knowledge base's domain when its questions come on average as close to the
+    # articles as the closest 99 % of the articles come to each other (KnowledgeBase.domain_floor);
+    # None: no domain check.
+    domain_percentile: float | None = 1.0
 
 
 @dataclass
@@ -87,7 +107,7 @@ def typical(vectors: np.ndarray, centroid: np.ndarray) -> int:
     return int(np.argmax(vectors @ centroid))
 
 
-def decide_kind(cluster: Cluster, questions, vectors: np.ndarray, kb: KnowledgeBase) -> tuple[str, str | None]:
+def decide_kind(questions, vectors: np.ndarray, kb: KnowledgeBase) -> tuple[str, str | None]:
     """"add" on real evidence that the questions belong to one existing article; else "missing".
 
     Evidence: most of the questions led to tickets solved with that article; or most had it first
@@ -107,7 +127,7 @@ def decide_kind(cluster: Cluster, questions, vectors: np.ndarray, kb: KnowledgeB
     number = kb.ids.index(article) if article in kb.ids else None
     if number is None or votes / len(questions) < 0.6:
         return "missing", None
-    centroid = cluster.centroid
+    centroid = vectors.sum(axis=0) / max(np.linalg.norm(vectors.sum(axis=0)), 1e-12)
     to_article = float(np.max(kb.phrasings_of(number) @ centroid))
     tightness = float(np.mean(vectors @ centroid))
     if to_article >= tightness:
@@ -116,8 +136,12 @@ def decide_kind(cluster: Cluster, questions, vectors: np.ndarray, kb: KnowledgeB
 
 
 def suggestions_of(clusterer: GapClusterer, kb: KnowledgeBase, now: datetime,
-                   settings: SuggestionSettings | None = None) -> list[Suggestion]:
+                   settings: SuggestionSettings | None = None, plain_vectors=None) -> list[Suggestion]:
+    """The open clusters as suggestions, best first. `plain_vectors(texts)`: the questions in the
+    knowledge base's space (`kb.phrase_vectors`), for the domain check and the nearest article;
+    default: the clusterer's own vectors."""
     settings = settings or SuggestionSettings()
+    floor = kb.domain_floor(settings.domain_percentile) if settings.domain_percentile is not None else None
     out = []
     for cluster in clusterer.open_clusters():
         members = clusterer.questions_of(cluster)
@@ -126,11 +150,15 @@ def suggestions_of(clusterer: GapClusterer, kb: KnowledgeBase, now: datetime,
         if len(questions) < settings.min_questions or len(visitors) < settings.min_visitors:
             continue
         vectors = np.vstack([clusterer.vectors[i] for i in members])
+        plain = plain_vectors([q.text for q in questions]) if plain_vectors else vectors
+        if floor is not None and kb.closeness(plain) < floor:
+            continue
         if cluster.article is not None:
             kind, article = "add", cluster.article
         else:
-            kind, article = decide_kind(cluster, questions, vectors, kb)
-        near = kb.best_per_article(cluster.centroid)
+            kind, article = decide_kind(questions, plain, kb)
+        centre = plain.sum(axis=0)
+        near = kb.best_per_article(centre / max(np.linalg.norm(centre), 1e-12))
         nearest = int(np.argmax(near)) if len(near) else None
         examples: dict[str, list[str]] = {}
         order = np.argsort(-(vectors @ cluster.centroid))
