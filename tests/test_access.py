@@ -28,6 +28,7 @@ EXPECTED = {
     "desk.queues": DESK, "desk.ticket": DESK, "desk.take": DESK, "desk.reply": DESK, "desk.solve": DESK,
     "desk.pass_on": DESK, "desk.find_article": DESK, "desk.reassign": LEADS,
     "lead_pages.month": LEADS, "lead_pages.month_csv": LEADS, "lead_pages.now": LEADS,
+    "lead_pages.questions": LEADS, "lead_pages.questions_csv": LEADS,
     "admin_pages.operators": ADMINS, "admin_pages.add_operator": ADMINS, "admin_pages.operator": ADMINS,
     "admin_pages.tokens": ADMINS, "admin_pages.create_token": ADMINS, "admin_pages.revoke_token": ADMINS,
 }
@@ -51,7 +52,7 @@ def walk_app(sample_index, tmp_path):
     create_token(services.database, "walk", "operator")
     app.config["WALK_VALUES"] = {"number": ticket["number"], "token": ticket["token"], "article_id": "cancel-order",
                                  "login": "target", "token_id": 1, "tag": "orders", "code": "ru",
-                                 "filename": "site.css"}
+                                 "filename": "site.css", "table": "days"}
     return app
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, render_template, request
 
@@ -69,3 +69,52 @@ def now_page(error: str | None = None, status: int = 200):
 @bp.get("/now")
 def now():
     return now_page()
+
+
+# --- where customers struggle: the questions page ------------------------------------------------
+
+def _report():
+    from kb.insights import date_range, insights
+
+    since, until = date_range(request.args.get("from"), request.args.get("to"), today=utcnow().date())
+    kept = services()
+    return insights(kept.database, since, until, log=kept.questions, votes=kept.votes)
+
+
+def _titles(ids) -> dict[str, str]:
+    """Article titles by id from the index (the ids themselves when there is no index)."""
+    from kb.errors import IndexMissing
+
+    try:
+        by_id = services().searcher.by_id
+    except IndexMissing:
+        return {}
+    return {i: by_id[i]["title"] for i in ids if i in by_id}
+
+
+@bp.get("/questions")
+def questions():
+    from webapp.charts import stacked_days
+
+    report = _report()
+    today = utcnow().date()
+    titles = _titles([a["article_id"] for a in report["articles"]])
+    presets = [(days, (today - timedelta(days=days - 1)).isoformat()) for days in (7, 30, 90)]
+    charts = {"questions": stacked_days(report["days"], [("help", "s-help"), ("console", "s-console"), ("api", "s-api")]),
+              "tickets": stacked_days(report["tickets"]["days"],
+                                      [("tier_1", "s-tier1"), ("tier_2", "s-tier2"), ("tier_3", "s-tier3")])}
+    return render_template("lead/questions.html", report=report, charts=charts, titles=titles, presets=presets,
+                           today=today)
+
+
+@bp.get("/questions/<table>.csv")
+def questions_csv(table):
+    from kb.errors import NotFound
+    from kb.insights import TABLES, table_csv
+
+    if table not in TABLES:
+        raise NotFound(f"no table {table[:40]!r}: one of {', '.join(TABLES)}")
+    report = _report()
+    name = f"questions-{table}-{report['since'].isoformat()}-{report['until'].isoformat()}.csv"
+    return Response(table_csv(report, table), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

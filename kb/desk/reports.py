@@ -107,3 +107,24 @@ def report_csv(report: dict) -> str:
         for row in report[f"{group}s"]:
             writer.writerow((report["month"], group, row[key]) + tuple("" if row[c] is None else row[c] for c in COLUMNS))
     return out.getvalue()
+
+
+def tickets_per_day(db: Database, since, until) -> dict:
+    """The tickets created from `since` to `until` (dates, both included, UTC) per day and tier (the
+    tier each is at now, so one passed on counts at the tier it went to): {"days": [{"day", "tier_1", "tier_2", "tier_3", "total"}, ...], "total"}."""
+    from datetime import time, timedelta
+
+    start, end = datetime.combine(since, time()), datetime.combine(until + timedelta(days=1), time())
+
+    def read(session):
+        return session.execute(select(Ticket.created_at, Ticket.tier).where(
+            Ticket.created_at >= start, Ticket.created_at < end)).all()
+
+    days = {since + timedelta(days=n): {"day": since + timedelta(days=n), **{f"tier_{t}": 0 for t in TIERS}, "total": 0}
+            for n in range((until - since).days + 1)}
+    for at, tier in db.run(read):
+        slot = days[at.date()]
+        slot[f"tier_{tier}"] += 1
+        slot["total"] += 1
+    return {"days": list(days.values()), "total": sum(d["total"] for d in days.values()),
+            "tiers": {tier: sum(d[f"tier_{tier}"] for d in days.values()) for tier in TIERS}}

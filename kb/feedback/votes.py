@@ -103,6 +103,25 @@ class Votes:
 
         return self.db.run(count)
 
+    def per_article(self, since: datetime, until: datetime) -> dict[str, dict]:
+        """The votes cast in [since, until) per article: {article_id: {"helpful", "not_helpful",
+        "unhelpful_questions": [(question, times), ...] most frequent first}}."""
+        start, end = _as_utc(since, "since"), _as_utc(until, "until")
+
+        def read(session):
+            return session.execute(select(Vote.article_id, Vote.helpful, Vote.question)
+                                   .where(Vote.created_at >= start, Vote.created_at < end)).all()
+
+        found: dict[str, dict] = {}
+        for article_id, helpful, question in self.db.run(read):
+            slot = found.setdefault(article_id, {"helpful": 0, "not_helpful": 0, "unhelpful_questions": {}})
+            slot["helpful" if helpful else "not_helpful"] += 1
+            if not helpful and question:
+                slot["unhelpful_questions"][question] = slot["unhelpful_questions"].get(question, 0) + 1
+        for slot in found.values():
+            slot["unhelpful_questions"] = sorted(slot["unhelpful_questions"].items(), key=lambda q: (-q[1], q[0]))
+        return found
+
     def recent(self, since: datetime | None = None, limit: int = 100) -> list[dict]:
         """The newest votes first (at most `limit`, only those at or after `since` if given), as dicts
         with naive UTC `created_at` datetimes."""
