@@ -248,3 +248,30 @@ def test_the_fragment_is_not_slower_for_the_log(app, path):
     with_log, without = (sorted(spent[k])[len(spent[k]) // 2] for k in (True, False))
     print(f"{path}: median {with_log * 1000:.1f} ms with the log, {without * 1000:.1f} ms without")
     assert with_log < without * 1.3 + 0.002, (with_log, without)
+
+
+def test_in_a_real_browser_typing_is_one_question_and_a_pause_starts_another(serve_sample, browser):
+    """help.js: every keystroke of one question shares its id; after a 2 s pause the next one is new;
+    the result opened and the vote attach to the question that led there."""
+    from playwright.sync_api import expect
+
+    base, app = serve_sample()
+    page = browser.new_page(locale="en-GB")
+    page.goto(base + "/?lang=en")
+    page.locator("#q").click()
+    page.keyboard.type("how do I return an item", delay=40)
+    page.wait_for_function("() => decodeURIComponent(location.search).includes('return an item')")
+    page.wait_for_timeout(2500)  # the visitor pauses, then asks something else
+    page.locator("#q").select_text()
+    page.keyboard.type("when will my parcel arrive", delay=40)
+    page.wait_for_function("() => decodeURIComponent(location.search).includes('parcel arrive')")
+    first = page.locator("#results .result h2 a").first
+    article = first.get_attribute("href").split("?")[0].rsplit("/", 1)[1]
+    first.click()
+    expect(page.locator("article h1")).to_be_visible()
+    page.locator("button[name=helpful][value=no]").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    logged = rows(app)
+    assert [r["text"] for r in logged] == ["how do I return an item", "when will my parcel arrive"]
+    assert logged[0]["opened"] is None
+    assert (logged[1]["opened"], logged[1]["opened_pos"], logged[1]["vote"]) == (article, 1, False)

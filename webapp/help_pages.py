@@ -42,6 +42,14 @@ def visitor() -> str:
     return visitor_ref(current_app.secret_key, ident)
 
 
+@bp.before_request
+def _known_visitor():
+    """The page gives the browser its id before the first keystroke: the as-you-type requests that
+    follow, sent before any answer, then all carry it."""
+    if request.method == "GET":
+        session.setdefault("visitor", secrets.token_urlsafe(16))
+
+
 def question_id() -> str:
     """The page's id of this question (`qid`: the same for every keystroke of one question), or a new one."""
     qid = request.args.get("qid", "")
