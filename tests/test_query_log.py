@@ -46,10 +46,11 @@ def test_open_vote_and_ticket_attach_to_the_question(database):
     log.voted(visitor="v1", text="where is my order", article_id="delivery", helpful=False)
     log.ticket(visitor="v1", text="where  is my order", number=17)  # found by its text
     log.opened(visitor="v3", text="where is my order", article_id="track")  # nobody's question: ignored
+    log.opened(visitor="v2", qid="unknown", text="where is my order", article_id="track")  # by its text
     assert log.flush()
     one, two = log.between()
     assert (one["opened"], one["opened_pos"], one["vote"], one["ticket"]) == ("delivery", 2, False, 17)
-    assert (two["opened"], two["vote"], two["ticket"]) == (None, None, None)
+    assert (two["opened"], two["opened_pos"], two["vote"], two["ticket"]) == ("track", None, None, None)
 
 
 def test_text_is_masked_before_it_is_queued(database):

@@ -192,12 +192,13 @@ class QueryLog:
 
     @staticmethod
     def _write_mark(session, event: dict) -> None:
-        query = select(Question).where(Question.visitor == event["visitor"])
+        mine = select(Question).where(Question.visitor == event["visitor"])
+        newest = (Question.asked_at.desc(), Question.id.desc())
+        row = None
         if event["qid"]:
-            query = query.where(Question.qid == event["qid"])
-        else:
-            query = query.where(Question.text == event["text"])
-        row = session.scalars(query.order_by(Question.asked_at.desc(), Question.id.desc()).limit(1)).first()
+            row = session.scalars(mine.where(Question.qid == event["qid"])).first()
+        if row is None and event["text"]:  # no qid, or one the log never saw: the newest of that text
+            row = session.scalars(mine.where(Question.text == event["text"]).order_by(*newest).limit(1)).first()
         if row is None:
             return
         if "opened" in event:
