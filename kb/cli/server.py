@@ -23,6 +23,12 @@ def serve(ctx, host, port, threads):
     services.warm_up(log=lambda line: click.echo(line, err=True))  # models and database before the first customer
     app = create_app(settings, {"SECRET_KEY": secret_key(settings)}, services=services)
     click.echo(f"serving on http://{host}:{port}/ (index {settings.index_dir}); run `kb worker` for escalations")
+    import signal
+    import sys
+
+    # SIGTERM ends the process as Ctrl-C does, through the exit handlers: the query log writes what it has queued.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     waitress_serve(app, host=host, port=port, threads=threads)
 
 
