@@ -2,8 +2,9 @@
 (kb.feedback) and the tickets (kb.desk) of a range of days joined into one report — the page
 /lead/questions, its CSV tables and `kb analytics` all read `insights()`.
 
-An article is weak when visitors often say it did not help or open a ticket after reading it; the
-questions that led to it (from the log, and those asked before a "not helpful" vote) come with it.
+An article is weak when visitors often say it did not help or open a ticket after reading it: ranked
+by (not helpful + tickets) / (not helpful + tickets + helpful + 2), the share of bad endings pulled
+towards zero when few have read it; the questions that led to it (from the log, and those asked before a "not helpful" vote) come with it.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ TABLES = {
     "top": ("question", "asked", "answered", "no_match", "opened", "tickets", "last_asked"),
     "unanswered": ("question", "asked", "tickets", "last_asked"),
     "articles": ("article_id", "opened", "helpful", "not_helpful", "helpful_share", "tickets", "questions"),
-    "weakest": ("article_id", "not_helpful", "tickets", "helpful", "helpful_share", "opened", "questions"),
+    "weakest": ("article_id", "not_helpful", "tickets", "helpful", "helpful_share", "trouble", "opened", "questions"),
     "tickets": ("day", "tier_1", "tier_2", "tier_3", "total"),
 }
 
@@ -85,8 +86,12 @@ def insights(database, since: date, until: date, *, log: QueryLog | None = None,
                          "not_helpful": not_helpful, "helpful_share": share(helpful, helpful + not_helpful),
                          "tickets": len(logged["tickets"]), "questions": questions})
     articles.sort(key=lambda a: (-(a["opened"] + a["helpful"] + a["not_helpful"]), a["article_id"]))
+    for a in articles:
+        bad = a["not_helpful"] + a["tickets"]
+        # How often reading it ended badly, pulled towards zero when there are few readers.
+        a["trouble"] = round(bad / (bad + a["helpful"] + 2), 4)
     weakest = sorted((a for a in articles if a["not_helpful"] + a["tickets"]),
-                     key=lambda a: (-(a["not_helpful"] + a["tickets"]), a["helpful_share"] or 0, a["article_id"]))
+                     key=lambda a: (-a["trouble"], -(a["not_helpful"] + a["tickets"]), a["article_id"]))
     return {**figures, "articles": articles, "weakest": weakest[:WEAKEST], "tickets": tickets}
 
 

@@ -194,3 +194,14 @@ def test_kb_analytics_json(db_url, tmp_path, monkeypatch):
     assert text.exit_code == 0 and "5 questions" in text.output and "no match 40.0%" in text.output
     bad = runner.invoke(main, ["analytics", "--from", "10.03.2025"])
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
+
+
+def test_chart_axes_are_round_and_bars_stack():
+    from webapp.charts import nice_top, stacked_days
+
+    assert nice_top(0) == (4, 1) and nice_top(7) == (8, 2) and nice_top(56) == (60, 20) and nice_top(969) == (1000, 500)
+    chart = stacked_days([{"day": D1, "a": 3, "b": 1}, {"day": D2, "a": 0, "b": 0}], [("a", "s-a"), ("b", "s-b")])
+    first, second = chart["bars"]
+    assert [s["css"] for s in first["segments"]] == ["s-a", "s-b"] and second["segments"] == []
+    assert first["segments"][1]["y"] == pytest.approx(chart["ticks"][-1]["y"])  # 4 of 4: the top tick
+    assert [t["value"] for t in chart["ticks"]] == [0, 1, 2, 3, 4] and not chart["empty"]

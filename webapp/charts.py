@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 WIDTH, HEIGHT = 760, 200
-LEFT, RIGHT, TOP, BOTTOM = 40, 8, 10, 24
+LEFT, RIGHT, TOP, BOTTOM = 44, 8, 18, 30
 
 
 def nice_top(value: int, ticks: int = 4) -> tuple[int, int]:

@@ -100,9 +100,11 @@ def questions():
     today = utcnow().date()
     titles = _titles([a["article_id"] for a in report["articles"]])
     presets = [(days, (today - timedelta(days=days - 1)).isoformat()) for days in (7, 30, 90)]
-    charts = {"questions": stacked_days(report["days"], [("help", "s-help"), ("console", "s-console"), ("api", "s-api")]),
+    charts = {"questions": stacked_days(report["days"], [("help", "s-help"), ("console", "s-console"), ("api", "s-api")],
+                                        width=1100, height=220),
               "tickets": stacked_days(report["tickets"]["days"],
-                                      [("tier_1", "s-tier1"), ("tier_2", "s-tier2"), ("tier_3", "s-tier3")])}
+                                      [("tier_1", "s-tier1"), ("tier_2", "s-tier2"), ("tier_3", "s-tier3")],
+                                      width=640, height=260)}
     return render_template("lead/questions.html", report=report, charts=charts, titles=titles, presets=presets,
                            today=today)
 
