@@ -34,7 +34,7 @@ async function run() {
   out.innerHTML = html;
   if (home) home.hidden = true;
   out.dispatchEvent(new CustomEvent('results', {detail: {query: q}}));  // the browser test times this
-  history.replaceState(null, '', form.action + '?q=' + encodeURIComponent(q) + '&qid=' + asked);  // reload shows the same
+  history.replaceState(null, '', form.action + '?qid=' + asked + '&q=' + encodeURIComponent(q));  // reload shows the same
 }
 box.addEventListener('input', run);
 form.addEventListener('submit', e => { e.preventDefault(); run().then(() => { qid = newQid(); lastKey = 0; }); });
