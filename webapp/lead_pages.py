@@ -104,7 +104,7 @@ def questions():
                                         width=1100, height=220),
               "tickets": stacked_days(report["tickets"]["days"],
                                       [("tier_1", "s-tier1"), ("tier_2", "s-tier2"), ("tier_3", "s-tier3")],
-                                      width=640, height=260)}
+                                      width=520, height=220)}
     return render_template("lead/questions.html", report=report, charts=charts, titles=titles, presets=presets,
                            today=today)
 
