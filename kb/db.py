@@ -92,6 +92,9 @@ def _sqlite_engine(url):
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        # Deleted and overwritten rows are zeroed, not left in free pages: masked query-log texts
+        # and removed contacts are really gone from the file.
+        dbapi_connection.execute("PRAGMA secure_delete=ON")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):

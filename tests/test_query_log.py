@@ -38,6 +38,26 @@ def test_keystrokes_of_one_question_are_one_row_and_the_last_text_wins(database)
     assert first["results"] == [("a", 0.9)] and first["source"] == "help" and first["lang"] == "en"
 
 
+def test_half_typed_text_never_reaches_the_database_file(tmp_path):
+    """The first digits of a phone number are not personal data the masker can recognise; the
+    writer holds a question until it settles, so they are never written, not even to the WAL."""
+    from kb.db import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'kb.sqlite'}")
+    database.upgrade()
+    log = QueryLog(database)
+    typed = "перезвоните мне на 8 912 345 67 89 по заказу"
+    for n in range(8, len(typed) + 1):
+        ask(log, "q1", typed[:n], now=NOW + timedelta(milliseconds=120 * n))
+        time.sleep(0.02)  # a person's pace: the writer wakes up between keystrokes
+    assert log.flush()
+    assert [r["text"] for r in log.between()] == ["перезвоните мне на [phone] по заказу"]
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("kb.sqlite*"))
+    for prefix in ("8 912 345", "8 912 34", "перезвоните мне на 8 9"):
+        assert prefix.encode() not in raw, prefix
+    database.dispose()
+
+
 def test_open_vote_and_ticket_attach_to_the_question(database):
     log = QueryLog(database)
     ask(log, "q1", "where is my order", results=[("track", 0.8), ("delivery", 0.6)])

@@ -7,7 +7,10 @@ batches, one transaction each. `flush()` waits until everything queued so far is
 `kb` commands); at exit the queue is flushed too.
 
 A question is one row per (visitor, qid): the help centre's page sends the same `qid` with every
-keystroke of one question, so the row is upserted and the last text wins. An open, a vote or a
+keystroke of one question, so the row is upserted and the last text wins. The writer holds a
+question back until it has settled (no newer text for SETTLE seconds, or an open, vote or ticket of
+that visitor, or a flush), so the half-typed prefixes of a question, a phone number's first digits
+among them, never reach the database at all. An open, a vote or a
 ticket finds its row by (visitor, qid), or, when the page had no qid to give, by the visitor's
 newest row of the same (masked) text.
 
@@ -29,6 +32,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta, timezone
+from time import monotonic as _monotonic
 
 from sqlalchemy import delete, select
 
@@ -39,6 +43,7 @@ MAX_TEXT = 500
 MAX_QID = 40
 TOP = 5  # results kept per question
 BATCH = 500
+SETTLE = 2.5  # seconds without a newer text before a typed question is written
 
 
 def utcnow() -> datetime:
@@ -52,6 +57,10 @@ def visitor_ref(secret: str, ident: str) -> str:
 
 def clean_text(text: str) -> str:
     return mask(" ".join((text or "").split())[:MAX_TEXT])
+
+
+def time_now() -> float:
+    return _monotonic()
 
 
 def _naive(moment: datetime) -> datetime:
@@ -130,16 +139,39 @@ class QueryLog:
                 self._thread.start()
 
     def _loop(self) -> None:
+        held: dict[tuple, tuple[float, dict]] = {}  # (visitor, qid) -> (arrived, the newest "asked")
         while True:
-            first = self._queue.get()
-            batch = [first]
+            due = min((arrived + SETTLE for arrived, _ in held.values()), default=None)
+            try:
+                first = self._queue.get(timeout=None if due is None else max(0.0, due - time_now()))
+            except queue.Empty:
+                first = None
+            batch = [] if first is None else [first]
             while len(batch) < BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            events = [e for e in batch if isinstance(e, dict)]
+            now, events = time_now(), []
+            everything = any(not isinstance(item, dict) for item in batch)  # a flush or the stop
+            for item in batch:
+                if not isinstance(item, dict):
+                    continue
+                if item["kind"] == "asked":
+                    key = (item["visitor"], item["qid"])
+                    if key in held:  # the same question typed on: the newest text, the first time
+                        before = held[key][1]
+                        item = {**item, "first": before.get("first", before["at"])}
+                    held[key] = (now, item)
+                    continue
+                # An open, vote or ticket: the visitor's questions first, so it finds its row.
+                for key in [k for k in held if k[0] == item["visitor"]]:
+                    events.append(held.pop(key)[1])
+                events.append(item)
+            for key in [k for k, (arrived, _) in held.items() if everything or now - arrived >= SETTLE]:
+                events.append(held.pop(key)[1])
             if events:
+                events.sort(key=lambda e: e["kind"] != "asked")  # rows before the marks that find them
                 try:
                     self.db.run(self._write, events)
                 except Exception as exc:  # noqa: BLE001 (the log must never take the site down)
