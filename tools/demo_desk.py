@@ -5,7 +5,8 @@ trying the console. Run it on an empty database only:
     KB_DATABASE_URL=sqlite:///instance/demo.sqlite .venv/bin/python tools/demo_desk.py PASSWORD
 
 Staff: admin `olga` (tier 3), lead `pavel` (tier 3), operators `ivan` (tier 1), `anna` (tier 1),
-`maria` (tier 2), editor `elena`; all with PASSWORD.
+`maria` (tier 2), editor `elena`; all with PASSWORD. With an index built (`kb index`), four weeks of
+visitors' questions also go through the real search into the query log, for the questions page.
 """
 from __future__ import annotations
 
@@ -35,6 +36,41 @@ TICKETS = [
 ]
 
 
+# Visitors' questions (our own wordings), each asked this many times over four weeks.
+QUESTIONS = [("где моя посылка, трек не меняется третий день", 40), ("как отменить заказ если уже оплатил", 25),
+             ("промокод не применяется", 18), ("how do I return shoes that do not fit", 15),
+             ("не приходит смс с кодом для входа", 14), ("можно ли оплатить заказ криптовалютой", 9),
+             ("do you deliver on sundays", 8), ("курьер опоздал, кто вернёт деньги за доставку", 7),
+             ("можно ли забронировать товар без оплаты", 6), ("is there a student discount", 5)]
+
+
+def log_questions(services, now: datetime) -> int:
+    import random
+
+    from kb.errors import IndexMissing
+
+    try:
+        searcher = services.searcher
+    except IndexMissing:
+        return 0
+    chance, asked = random.Random(7), 0
+    for text, times in QUESTIONS:
+        response = searcher.search(text)
+        results = [(r.id, r.confidence) for r in response.results]
+        for n in range(times):
+            at = now - timedelta(hours=chance.uniform(1, 28 * 24))
+            source = "console" if n % 4 == 0 else "help"
+            visitor = f"demo-{chance.randrange(10**6)}"
+            services.questions.asked(visitor=visitor, qid=f"demo-{asked}", text=text,
+                                     source=source, lang=response.lang, results=results,
+                                     no_match=response.no_match, confidence=response.confidence, now=at)
+            if not response.no_match and n % 3 == 0:
+                services.questions.opened(visitor=visitor, article_id=results[0][0], qid=f"demo-{asked}", now=at)
+            asked += 1
+    services.questions.flush()
+    return asked
+
+
 def main(password: str) -> None:
     settings = load_settings(auto_assign=False)
     services = Services(settings)
@@ -59,7 +95,8 @@ def main(password: str) -> None:
         elif action == "pass":
             desk.pass_on(number, login, "Нужна проверка платежа в биллинге, у первой линии нет доступа.",
                          now=later)
-    print(f"{len(STAFF)} staff and {len(TICKETS)} tickets in {settings.database_url}")
+    asked = log_questions(services, now)
+    print(f"{len(STAFF)} staff, {len(TICKETS)} tickets and {asked} logged questions in {settings.database_url}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ STAFF_PAGES = [  # (who, name, path)
     ("maria", "desk-ticket", "/desk/tickets/3"),
     ("pavel", "lead-now", "/lead/now"),
     ("pavel", "lead-month", "/lead/month"),
+    ("pavel", "lead-questions", "/lead/questions"),
     ("olga", "admin-operators", "/admin/operators"),
     ("olga", "admin-operator", "/admin/operators/anna"),
     ("olga", "admin-tokens", "/admin/tokens"),
