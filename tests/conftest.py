@@ -285,3 +285,34 @@ def serve_sample(sample_index, sqlite_template, tmp_path):
     for server, thread in running:
         server.close()
         thread.join(5)
+
+
+def keystroke_latencies(page, questions) -> dict:
+    """Type each question key by key at a person's pace into `#q` and time every keystroke from the
+    input event to the results (`#results`' `results` event) painted. Returns the figures; with
+    KB_BROWSER_LATENCY_OUT set, also writes them (and every value) to that file."""
+    import json
+    import statistics
+
+    page.evaluate("""() => {
+      window.latencies = [];
+      const box = document.getElementById('q'), out = document.getElementById('results');
+      let started = {};
+      box.addEventListener('input', () => { started[box.value.trim()] = performance.now(); }, true);
+      out.addEventListener('results', e => {
+        const t0 = started[e.detail.query];
+        if (t0 === undefined) return;
+        requestAnimationFrame(() => setTimeout(() => window.latencies.push(performance.now() - t0), 0));
+      });
+    }""")
+    for question in questions:
+        page.locator("#q").fill("")
+        page.locator("#q").press_sequentially(question, delay=140)
+        page.wait_for_timeout(400)
+    latencies = page.evaluate("window.latencies")
+    assert len(latencies) >= 40, latencies
+    report = {"keystrokes": len(latencies), "p50_ms": round(statistics.median(latencies), 1),
+              "p95_ms": round(statistics.quantiles(latencies, n=20)[18], 1)}
+    if out := os.environ.get("KB_BROWSER_LATENCY_OUT"):
+        Path(out).write_text(json.dumps({**report, "all_ms": sorted(round(x, 1) for x in latencies)}))
+    return report
