@@ -40,21 +40,9 @@ function syncQuestion() {
   if (question && !questionEdited) question.value = box.value;
 }
 
-// Typing is not asking: every keystroke of one question carries the same question id, so the server
-// logs one question with its last text. A pause of 2 s, an opened answer or a registered call starts a new one.
-const PAUSE = 2000;
-let qid = newQid(), lastKey = 0;
-function newQid() {
-  const bytes = new Uint8Array(8);
-  crypto.getRandomValues(bytes);
-  return Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
-}
-
+// One question however many keystrokes (question.js); an opened answer or a registered call starts a new one.
 async function run() {
-  const now = Date.now();
-  if (lastKey && now - lastKey > PAUSE) qid = newQid();
-  lastKey = now;
-  const q = box.value.trim(), mine = ++seq;
+  const q = box.value.trim(), mine = ++seq, asked = Question.typed();
   syncQuestion();
   if (pending) pending.abort();
   pending = null;
@@ -62,7 +50,7 @@ async function run() {
   const controller = pending = new AbortController();
   let answer;
   try {
-    answer = await fragment(search.dataset.results + '?q=' + encodeURIComponent(q) + '&qid=' + qid, controller);
+    answer = await fragment(search.dataset.results + '?q=' + encodeURIComponent(q) + '&qid=' + asked, controller);
   } catch (e) { return; }  // aborted by a newer keystroke, or offline for a moment
   if (mine !== seq) return;
   const chosen = active >= 0 && hits()[active] ? hits()[active].dataset.id : null;
@@ -111,10 +99,9 @@ async function openArticle(id, focus) {
   let answer;
   try {
     answer = await fragment(search.dataset.article + path + '?q=' + encodeURIComponent(box.value.trim()) +
-                            '&qid=' + qid, controller);
+                            '&qid=' + Question.id, controller);
   } catch (e) { return; }
-  qid = newQid();  // an answer opened: whatever is typed next is another question
-  lastKey = 0;
+  Question.next();  // an answer opened: whatever is typed next is another question
   if (mine !== articleSeq || !answer.ok) return;
   panel.innerHTML = answer.html;
   const article = document.getElementById('answer-view');
@@ -210,8 +197,7 @@ async function register(form) {
   call.innerHTML = answer.html;
   if (answer.ok) {  // the next caller: a clean console
     questionEdited = false;
-    qid = newQid();
-    lastKey = 0;
+    Question.next();
     box.value = '';
     if (pending) pending.abort();
     seq++;

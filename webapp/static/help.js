@@ -6,20 +6,9 @@ const form = document.getElementById('search'), box = document.getElementById('q
 const out = document.getElementById('results');
 const home = out.nextElementSibling;  // the topics on the home page: hidden while results show
 let seq = 0, pending = null;
-// Typing is not asking: every keystroke of one question carries the same question id, so the server
-// logs one question with its last text. A pause of 2 s, a submit or an opened result starts a new one.
-const PAUSE = 2000;
-let qid = newQid(), lastKey = 0;
-function newQid() {
-  const bytes = new Uint8Array(8);
-  crypto.getRandomValues(bytes);
-  return Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
-}
+// One question however many keystrokes (question.js); a submit or an opened result starts a new one.
 async function run() {
-  const now = Date.now();
-  if (lastKey && now - lastKey > PAUSE) qid = newQid();
-  lastKey = now;
-  const q = box.value.trim(), mine = ++seq, asked = qid;
+  const q = box.value.trim(), mine = ++seq, asked = Question.typed();
   if (pending) pending.abort();
   pending = null;
   if (!q) { out.innerHTML = ''; if (home) home.hidden = false; return; }
@@ -37,15 +26,15 @@ async function run() {
   history.replaceState(null, '', form.action + '?qid=' + asked + '&q=' + encodeURIComponent(q));  // reload shows the same
 }
 box.addEventListener('input', run);
-form.addEventListener('submit', e => { e.preventDefault(); run().then(() => { qid = newQid(); lastKey = 0; }); });
+form.addEventListener('submit', e => { e.preventDefault(); run().then(() => Question.next()); });
 out.addEventListener('click', e => {  // a result opened: the article learns the question; the next is new
   const link = e.target.closest('a[href]');
   if (!link) return;
   const url = new URL(link.href, location.href);
   if (url.searchParams.has('q') && url.pathname.startsWith('/articles/')) {
-    url.searchParams.set('qid', qid);
+    url.searchParams.set('qid', Question.id);
     link.href = url.toString();
   }
-  setTimeout(() => { qid = newQid(); lastKey = 0; }, 0);
+  setTimeout(() => Question.next(), 0);
 });
-window.addEventListener('pageshow', e => { if (e.persisted) { qid = newQid(); lastKey = 0; } });
+window.addEventListener('pageshow', e => { if (e.persisted) Question.next(); });
