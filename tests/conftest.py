@@ -153,6 +153,22 @@ def db_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
+def kb(db_url):
+    """The `kb` command on the ticket database, as `kb(...args)` → click's result."""
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        return runner.invoke(main, list(args), input=input, env={"KB_DATABASE_URL": db_url, "KB_OPERATOR": None},
+                             catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
 def database(db_url):
     from kb.db import open_database
 

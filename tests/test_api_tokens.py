@@ -7,10 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from click.testing import CliRunner
 from conftest import csrf_of, sign_in
-
-from kb.cli import main
 
 SECRET = re.compile(r'id="secret-value"[^>]*>([^<]+)</code>')
 SEARCH = "/api/v1/search"
@@ -138,17 +135,6 @@ def test_the_document_describes_the_notes_and_the_bearer_scheme(app):
 
 
 # --- the CLI ------------------------------------------------------------------------------------
-
-@pytest.fixture
-def kb(db_url):
-    runner = CliRunner()
-
-    def run(*args, input=None):
-        return runner.invoke(main, list(args), input=input, env={"KB_DATABASE_URL": db_url, "KB_OPERATOR": None},
-                             catch_exceptions=False)
-
-    return run
-
 
 def test_kb_tokens_create_list_and_revoke(kb, database):
     from kb.desk.tokens import token_role

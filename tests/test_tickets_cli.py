@@ -3,22 +3,7 @@ import csv
 import io
 from datetime import timedelta
 
-import pytest
-from click.testing import CliRunner
-
-from kb.cli import main
 from kb.desk.records import utcnow
-
-
-@pytest.fixture
-def kb(db_url):
-    runner = CliRunner()
-
-    def run(*args, input=None):
-        return runner.invoke(main, list(args), input=input, env={"KB_DATABASE_URL": db_url, "KB_OPERATOR": None},
-                             catch_exceptions=False)
-
-    return run
 
 
 def test_db_upgrade_and_operators(kb):
