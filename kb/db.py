@@ -2,6 +2,7 @@
 declarative `Base` whose metadata holds the tables of every part (kb.desk.tables, kb.feedback.tables)."""
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +59,9 @@ class Database:
         `revision` stops at an older one (tests start from there to check a later migration)."""
         from alembic import command
 
-        with self.engine.begin() as connection:
+        # Alembic keeps the running migration in module globals (`alembic.context`): two threads
+        # migrating at once, even two databases, trample each other's. One at a time per process.
+        with _MIGRATING, self.engine.begin() as connection:
             if not self.is_sqlite:
                 # Several servers may start at once: one migrates, the others wait for it.
                 connection.execute(text("SELECT pg_advisory_xact_lock(7365123)"))
@@ -105,14 +108,17 @@ def _sqlite_engine(url):
 
 
 _databases: dict[str, Database] = {}
+_MIGRATING = threading.RLock()
 
 
 def open_database(url: str, upgrade: bool = True) -> Database:
-    """The process-wide Database for `url`, migrated to the newest schema on first use."""
-    if url not in _databases:
-        database = Database(url)
-        if upgrade:
-            database.upgrade()
-        _databases[url] = database
-    return _databases[url]
+    """The process-wide Database for `url`, migrated to the newest schema on first use (once, even
+    when a request and the query log's writer thread ask for it at the same moment)."""
+    with _MIGRATING:
+        if url not in _databases:
+            database = Database(url)
+            if upgrade:
+                database.upgrade()
+            _databases[url] = database
+        return _databases[url]
 
