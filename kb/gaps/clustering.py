@@ -130,6 +130,32 @@ class GapClusterer:
         self._add(cluster.id, indices)
         return cluster.id
 
+    def restore(self, items, vectors, langs, assignment, clusters: dict[int, dict], next_id: int = 1) -> None:
+        """Back to a saved state (kb.gaps.store): `assignment[k]` is item k's cluster id, or None when
+        it waits in the pool; `clusters` maps each id to {"dismissed": bool, "article": id or None}.
+        Nothing is reclustered: the clusters are as they were saved."""
+        self.items, self.vectors, self.langs = [], [], []
+        self.clusters, self.pool, self.assigned = {}, [], {}
+        for cluster_id, meta in clusters.items():
+            self.clusters[cluster_id] = Cluster(id=cluster_id, dismissed=bool(meta.get("dismissed")),
+                                                article=meta.get("article"))
+        for item, vector, lang, cluster_id in zip(items, vectors, langs, assignment):
+            index = len(self.items)
+            self.items.append(item)
+            self.vectors.append(np.asarray(vector, np.float32))
+            self.langs.append(lang)
+            if cluster_id is None or cluster_id not in self.clusters:
+                self.pool.append(index)
+            else:
+                cluster = self.clusters[cluster_id]
+                cluster.members.append(index)
+                cluster.total = self.vectors[index].copy() if cluster.total is None else cluster.total + self.vectors[index]
+                cluster.langs[lang] += 1
+                self.assigned[index] = cluster_id
+        for cluster_id in [c for c, cluster in self.clusters.items() if not cluster.members]:
+            del self.clusters[cluster_id]  # a saved cluster whose members are all gone
+        self._next_id = max([next_id, *(c + 1 for c in self.clusters)])
+
     def questions_of(self, cluster: Cluster) -> list[int]:
         return [i for i in cluster.members if i not in self.phrasings]
 

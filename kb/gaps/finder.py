@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+import numpy as np
+
 from kb.gaps.clustering import ClusterSettings, GapClusterer
 from kb.gaps.inputs import AskedQuestion, is_candidate
 from kb.gaps.suggestions import KnowledgeBase, Suggestion, SuggestionSettings, suggestions_of
@@ -42,6 +44,15 @@ class GapFinder:
     def warm(self, questions: list[AskedQuestion]) -> None:
         """Encode many questions in one batch (a replay), so each fold finds its vector ready."""
         self.vectors.encode([q.text for q in questions if is_candidate(q)])
+
+    def restore(self, questions: list[AskedQuestion], plain_rows, assignment, clusters: dict[int, dict],
+                next_id: int = 1) -> None:
+        """A saved state back (kb.gaps.store): the questions with their plain joint vectors (as
+        `vectors.encode` gave them when they were folded), each one's cluster id or None."""
+        rows = np.asarray(plain_rows, np.float32)
+        if len(rows) and self.cluster_vectors is not self.vectors:
+            rows = self.cluster_vectors.centre(rows)
+        self.clusterer.restore(questions, rows, [q.lang for q in questions], assignment, clusters, next_id)
 
     def dismiss(self, cluster_id: int) -> None:
         self.clusterer.dismiss(cluster_id)

@@ -103,6 +103,15 @@ def trend(times: list[datetime], now: datetime) -> dict:
             "rising": last_7 / 7 > previous_30 / 30 if previous_30 else last_7 > 0}
 
 
+def priority(questions, now: datetime) -> float:
+    """How much answering a topic would help: distinct askers, recent asks weighing more (a question
+    two weeks old counts half)."""
+    if not questions:
+        return 0.0
+    recency = sum(0.5 ** ((now - q.asked_at).total_seconds() / 86400 / 14) for q in questions)
+    return len({q.visitor for q in questions}) * recency / len(questions)
+
+
 def typical(vectors: np.ndarray, centroid: np.ndarray) -> int:
     return int(np.argmax(vectors @ centroid))
 
@@ -166,13 +175,11 @@ def suggestions_of(clusterer: GapClusterer, kb: KnowledgeBase, now: datetime,
             q = questions[k]
             if len(examples.setdefault(q.lang, [])) < 3 and q.text not in examples[q.lang]:
                 examples[q.lang].append(q.text)
-        days = [(now - q.asked_at).total_seconds() / 86400 for q in questions]
-        recency = sum(0.5 ** (d / 14) for d in days)  # a question two weeks old counts half
         out.append(Suggestion(
             cluster=cluster.id, title=questions[typical(vectors, cluster.centroid)].text, kind=kind, article=article,
             count=len(questions), visitors=len(visitors), trend=trend([q.asked_at for q in questions], now),
             examples=examples, nearest_article=kb.ids[nearest] if nearest is not None else None,
             nearest_similarity=float(near[nearest]) if nearest is not None else 0.0,
-            score=len(visitors) * recency / len(questions), questions=questions))
+            score=priority(questions, now), questions=questions))
     out.sort(key=lambda s: -s.score)
     return out

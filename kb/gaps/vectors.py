@@ -99,9 +99,14 @@ class CentredVectors:
         return max(0.0, same - float((self.encode(russian) * target).sum(axis=1).mean()))
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        return self.centre(self.joint.encode(texts))
+
+    def centre(self, joint_rows: np.ndarray) -> np.ndarray:
+        """Rows of the joint (plain) space, as stored by kb.gaps.store, in this centred space."""
         scale = 1.0 / np.sqrt(len(self.joint.parts))
-        blocks = []
-        for part, mean in zip(self.joint.parts, self.means):
-            rows = part.encode(texts) - mean
+        blocks, start = [], 0
+        for mean in self.means:
+            rows = np.asarray(joint_rows[:, start:start + len(mean)], np.float32) / scale - mean
+            start += len(mean)
             blocks.append(rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12) * scale)
         return np.hstack(blocks).astype(np.float32)
