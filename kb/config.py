@@ -142,6 +142,8 @@ class Settings(BaseSettings):
                                "ones are deleted by `kb worker`, their daily counts kept", 90, ge=1)
     query_log_prune_every: float = _env("KB_QUERY_LOG_PRUNE_EVERY", "seconds between the query log's retention "
                                         "runs in `kb worker`; 0 turns them off", 3600.0, ge=0.0)
+    gaps_every: float = _env("KB_GAPS_EVERY", "seconds between the gap finder's runs in `kb worker` (new failed "
+                             "questions folded into suggestions); 0 turns them off", 300.0, ge=0.0)
 
     @field_validator("embedders", mode="before")
     @classmethod

@@ -76,6 +76,13 @@ def query_log_retention(services: Services) -> str | None:
     return f"{gone} question(s) past {services.settings.query_log_days} days deleted, daily counts kept" if gone else None
 
 
+@job("gaps", every=lambda settings: settings.gaps_every)
+def gaps(services: Services) -> str | None:
+    """New failed questions and solved tickets folded into the editors' suggestions (kb.gaps)."""
+    outcome = services.gaps.refresh()
+    return outcome.line() if outcome.folded or outcome.updated else None
+
+
 def enabled_jobs(settings: Settings, jobs=None) -> list[tuple[Job, float]]:
     """(job, interval) of every registered job whose interval is above 0."""
     chosen = JOBS.values() if jobs is None else jobs

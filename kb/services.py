@@ -20,6 +20,7 @@ class Services:
         self._desk = None
         self._votes = None
         self._questions = None
+        self._gaps = None
 
     @property
     def searcher(self):
@@ -73,6 +74,18 @@ class Services:
                 self._questions = QueryLog(lambda: self.database)
             return self._questions
 
+    @property
+    def gaps(self):
+        """The gap finder's suggestions (kb.gaps.store), over the serving build's articles. Reading
+        them loads no model; `refresh()` (the worker's job) loads e5 and USE."""
+        database = self.database
+        with self._lock:
+            if self._gaps is None:
+                from kb.gaps.store import GapStore
+
+                self._gaps = GapStore(database, lambda: self.searcher.articles, _gap_finder)
+            return self._gaps
+
     def duplicate_embed(self, texts):
         """Unit vectors for the desk's duplicate check, from the search encoders."""
         if self._duplicate_embed is None:
@@ -94,3 +107,10 @@ class Services:
         # Loading is not enough: each encoder's first question still took 1.6 s in all.
         for question in ("warm up", "прогрев"):  # the English and the Russian path
             searcher.search(question)
+
+
+def _gap_finder(articles):
+    from kb.gaps.finder import GapFinder
+    from kb.gaps.vectors import JointVectors
+
+    return GapFinder(articles, JointVectors.of(("e5", "use")))

@@ -177,9 +177,10 @@ def test_a_job_at_zero_interval_is_off(tmp_path):
     from kb.cli import main
     from kb.jobs import enabled_jobs
 
-    assert enabled_jobs(make_settings(escalate_every=0, query_log_prune_every=0)) == []
-    assert [job.name for job, _ in enabled_jobs(make_settings())] == ["escalation", "query-log-retention"]
+    assert enabled_jobs(make_settings(escalate_every=0, query_log_prune_every=0, gaps_every=0)) == []
+    assert [job.name for job, _ in enabled_jobs(make_settings())] == ["escalation", "query-log-retention", "gaps"]
     result = CliRunner().invoke(main, ["worker"], env={"KB_ESCALATE_EVERY": "0", "KB_QUERY_LOG_PRUNE_EVERY": "0",
+                                                       "KB_GAPS_EVERY": "0",
                                                        "KB_DATABASE_URL": f"sqlite:///{tmp_path / 'kb.sqlite'}"})
     assert result.exit_code == 0 and "no job enabled" in result.output
 

@@ -13,7 +13,7 @@ from kb.cli.common import services_of
 @click.option("-v", "--verbose", is_flag=True, help="Log every run, also those with nothing to do.")
 @click.pass_context
 def worker(ctx, verbose):
-    """Run the scheduled jobs (escalation every KB_ESCALATE_EVERY s) until Ctrl-C or SIGTERM.
+    """Run the scheduled jobs (escalation, query-log retention, gap suggestions) until Ctrl-C or SIGTERM.
 
     Run one or more anywhere: for each job exactly one worker runs it (a lock in the database,
     or beside the SQLite file) and the others stand by, taking over within one interval.
@@ -26,7 +26,7 @@ def worker(ctx, verbose):
     pid = os.getpid()
     plan = enabled_jobs(services.settings)
     if not plan:
-        stderr_log(f"worker {pid}: no job enabled (KB_ESCALATE_EVERY=0): nothing to do")
+        stderr_log(f"worker {pid}: no job enabled (every KB_*_EVERY is 0): nothing to do")
         return
     stderr_log(f"worker {pid}: started; jobs: " + ", ".join(f"{j.name} every {every:g} s" for j, every in plan))
     try:
