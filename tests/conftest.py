@@ -83,7 +83,8 @@ def client(app):
 # --- ticket database: every ticket test runs on SQLite and on PostgreSQL ---------------------------
 
 POSTGRES_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TICKET_TABLES = "ticket_events, tickets, customers, api_tokens, operators, votes, questions, question_days"
+TICKET_TABLES = ("ticket_events, tickets, customers, api_tokens, operators, votes, questions, question_days, "
+                 "gap_questions, gap_clusters, gap_marks")
 
 
 @pytest.fixture(scope="session")

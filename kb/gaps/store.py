@@ -50,8 +50,12 @@ class Refresh:
 def _question_of(row: GapQuestion) -> AskedQuestion:
     return AskedQuestion(text=row.text, lang=row.lang, asked_at=row.asked_at, visitor=row.visitor,
                          no_match=row.no_match, confidence=row.confidence,
-                         results=[(a, c) for a, c in row.results or []], vote=row.vote, ticket=row.ticket,
-                         solved_with=row.solved_with)
+                         results=[(a, c) for a, c in row.results or []], vote=row.vote,
+                         ticket=None if row.ticket is None else str(row.ticket), solved_with=row.solved_with)
+
+
+def _number(ticket: str | None) -> int | None:
+    return int(ticket) if ticket and ticket.isdigit() else None
 
 
 class GapStore:
@@ -112,16 +116,17 @@ class GapStore:
             if key in known:
                 row = by_key.get(key)
                 q = change.question
-                if row is not None and (row.vote, row.ticket, row.solved_with) != (q.vote, q.ticket, q.solved_with):
-                    row.vote, row.ticket, row.solved_with = q.vote, q.ticket, q.solved_with
+                if row is not None and (row.vote, row.ticket, row.solved_with) != (q.vote, _number(q.ticket),
+                                                                                      q.solved_with):
+                    row.vote, row.ticket, row.solved_with = q.vote, _number(q.ticket), q.solved_with
                     updated += 1
             elif is_candidate(change.question) and key not in queued:
                 queued.add(key)
                 new.append(change)
         articles = {number: article for number, article, _ in solved if article}
         for row in rows:
-            if row.ticket and row.ticket.isdigit() and articles.get(int(row.ticket)) not in (None, row.solved_with):
-                row.solved_with = articles[int(row.ticket)]
+            if articles.get(row.ticket) not in (None, row.solved_with):
+                row.solved_with = articles[row.ticket]
                 updated += 1
         new.sort(key=lambda c: (c.question.asked_at, c.source, c.ref))
 
@@ -142,7 +147,7 @@ class GapStore:
             session.add(GapQuestion(
                 source=change.source, ref=change.ref, cluster_id=clusterer.assigned.get(len(rows) + offset),
                 text=q.text, lang=q.lang, asked_at=q.asked_at, visitor=q.visitor, no_match=q.no_match,
-                confidence=q.confidence, results=[list(r) for r in q.results], vote=q.vote, ticket=q.ticket,
+                confidence=q.confidence, results=[list(r) for r in q.results], vote=q.vote, ticket=_number(q.ticket),
                 solved_with=q.solved_with, vector=np.asarray(plain[offset], np.float32).tobytes(), folded_at=now))
         for cluster_id in live - set(clusterer.clusters):  # merged into another, or emptied
             session.delete(clusters[cluster_id])
@@ -151,12 +156,14 @@ class GapStore:
             if row is None:
                 row = GapCluster(id=cluster_id, status="open", created_at=now)
                 session.add(row)
+            row.updated_at = now
+            if row.status != "open":  # a dismissed one keeps what it was when the editor closed it
+                continue
             found = suggestions.get(cluster_id)
             row.suggested = found is not None
             if found is not None:
                 row.kind, row.article, row.title = found.kind, found.article, found.title
                 row.nearest_article, row.nearest_similarity = found.nearest_article, found.nearest_similarity
-            row.updated_at = now
         session.execute(delete(GapQuestion).where(GapQuestion.cluster_id.is_(None),
                                                   GapQuestion.asked_at < now - timedelta(days=POOL_DAYS)))
         self._mark(session, "question", [c.changed_at for c in changes if c.source == "question"], marks)
@@ -196,7 +203,9 @@ class GapStore:
         if cluster_id is not None:
             query = query.where(GapCluster.id == cluster_id)
         else:
-            query = query.where(GapCluster.suggested, GapCluster.status == status)
+            query = query.where(GapCluster.status == status)
+            if status == "open":  # closed ones are listed whatever their size
+                query = query.where(GapCluster.suggested)
         clusters = {c.id: c for c in session.scalars(query)}
         if not clusters:
             return []
@@ -230,7 +239,7 @@ def describe(cluster: GapCluster, rows: list[GapQuestion], now: datetime) -> dic
         "count": len(questions), "visitors": len({q.visitor for q in questions}),
         "trend": trend([q.asked_at for q in questions], now), "examples": examples,
         "lang": langs.most_common(1)[0][0] if langs else None,
-        "tickets": sorted({int(q.ticket) for q in questions if q.ticket and q.ticket.isdigit()}),
+        "tickets": sorted({r.ticket for r in rows if r.ticket is not None}),
         "nearest_article": cluster.nearest_article,
         "nearest_similarity": round(cluster.nearest_similarity, 4) if cluster.nearest_similarity is not None else None,
         "score": round(priority(questions, now), 3), "first_asked": questions[0].asked_at,
