@@ -132,7 +132,7 @@ def eval_gaps(ctx, set_dir, as_json, embedders, tune_model, limit):
         fail(exc.message)
     metrics = outcome["metrics"]
     if as_json:
-        click.echo(json.dumps({**metrics, "suggestions": outcome["suggestions"]}, ensure_ascii=False))
+        click.echo(json.dumps({**metrics, "suggestions": outcome["suggestions"]}, ensure_ascii=False, default=str))
         return
     click.echo(f"set {metrics['set']}: {metrics['questions']} questions, {metrics['candidates']} unanswered or "
                f"weakly answered, {metrics['suggestions']} suggestions")

@@ -13,8 +13,11 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from kb.errors import KBError
 from kb.gaps.inputs import AskedQuestion
+from kb.gaps.tables import GapQuestion
 
 REPLAY_CACHE = Path(os.environ.get("KB_GAPS_CACHE", "/tmp/kb-gaps-cache"))
 
@@ -136,9 +139,16 @@ def score_suggestions(suggestions: list[dict], stream: list[dict]) -> dict:
 def run_gaps_eval(set_dir, index_base="index", encoders=None, tune_model=True, progress=False,
                   cluster_settings=None, suggestion_settings=None, limit: int | None = None,
                   use_cache: bool = True) -> dict:
-    """Replay the set's stream, fold the failed questions in as the worker would, score."""
+    """Replay the set's stream into a fresh query log, run the worker's gap job over it a day at a
+    time, and score the suggestions it lists."""
+    import tempfile
+    from datetime import timedelta
+
+    from kb.analytics.log import QueryLog, clean_text
     from kb.articles import load_articles
+    from kb.db import open_database
     from kb.gaps.finder import GapFinder
+    from kb.gaps.store import GapStore
     from kb.gaps.vectors import JointVectors
 
     set_dir = Path(set_dir)
@@ -149,14 +159,30 @@ def run_gaps_eval(set_dir, index_base="index", encoders=None, tune_model=True, p
                      stream, use_cache=use_cache)
     articles, _ = load_articles(set_dir / "articles")
     vectors = JointVectors.of(("e5", "use"), cache_dir=REPLAY_CACHE if use_cache else None)
-    finder = GapFinder(articles, vectors, cluster_settings, suggestion_settings)
-    finder.warm(records)
-    for record in records:  # in time order, one at a time, as the worker sees them
-        finder.fold(record)
-    now = max(r.asked_at for r in records)
-    suggestions = [s.to_dict() for s in finder.suggestions(now)]
-    metrics = score_suggestions(suggestions, stream)
+    with tempfile.TemporaryDirectory(prefix="kb-gaps-eval-") as folder:
+        database = open_database(f"sqlite:///{Path(folder) / 'kb.sqlite3'}")
+        log = QueryLog(database)
+        store = GapStore(database, lambda: articles,
+                         lambda kb_articles: GapFinder(kb_articles, vectors, cluster_settings, suggestion_settings))
+        day = None
+        for number, record in enumerate(records):  # the month, as the help centre records it
+            if day is not None and record.asked_at.date() != day:
+                log.flush()
+                store.refresh(record.asked_at)  # the worker's run, once a day here (every 5 minutes live)
+            day = record.asked_at.date()
+            log.asked(visitor=record.visitor, qid=f"line-{number}", text=record.text, source="help",
+                      lang=record.lang, results=record.results, no_match=record.no_match,
+                      confidence=record.confidence, now=record.asked_at)
+        log.flush()
+        now = max(r.asked_at for r in records) + timedelta(seconds=1)
+        store.refresh(now)
+        suggestions = store.suggestions(now=now)
+        candidates = database.run(lambda session: session.scalar(select(func.count()).select_from(GapQuestion)))
+        log.close()
+        database.dispose()
+    # The log masks what it stores (a card number in a question): score against the same texts.
+    metrics = score_suggestions(suggestions, [{**item, "query": clean_text(item["query"])} for item in stream])
     metrics["set"] = set_dir.name
     metrics["questions"] = len(records)
-    metrics["candidates"] = finder.candidates
+    metrics["candidates"] = candidates
     return {"metrics": metrics, "suggestions": suggestions}

@@ -17,7 +17,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from sqlalchemy import delete, select
@@ -54,6 +54,11 @@ def _question_of(row: GapQuestion) -> AskedQuestion:
                          ticket=None if row.ticket is None else str(row.ticket), solved_with=row.solved_with)
 
 
+def _naive(moment: datetime) -> datetime:
+    """The database's times are naive UTC (as the query log's and the desk's)."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def _number(ticket: str | None) -> int | None:
     return int(ticket) if ticket and ticket.isdigit() else None
 
@@ -80,7 +85,7 @@ class GapStore:
 
     # -- the worker's step ------------------------------------------------------------------
     def refresh(self, now: datetime | None = None) -> Refresh:
-        now = now or utcnow()
+        now = _naive(now) if now else utcnow()
         with self._lock:
             changes, solved, marks = self.db.run(self._read_changes)
             if not changes and not solved:  # nothing new: no model loaded, nothing written
@@ -186,10 +191,10 @@ class GapStore:
                     status: str = "open") -> list[dict]:
         """The suggested topics, best first, each as `describe()` gives it; with `since`, counted
         over the questions asked since then (topics not asked since are left out)."""
-        return self.db.run(self._list, since, now or utcnow(), status)
+        return self.db.run(self._list, since and _naive(since), _naive(now) if now else utcnow(), status)
 
     def suggestion(self, cluster_id: int, now: datetime | None = None) -> dict:
-        found = self.db.run(self._list, None, now or utcnow(), None, cluster_id)
+        found = self.db.run(self._list, None, _naive(now) if now else utcnow(), None, cluster_id)
         if not found:
             raise NotFound(f"no suggestion {cluster_id}")
         return found[0]
