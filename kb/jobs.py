@@ -71,9 +71,14 @@ def escalation(services: Services) -> str:
 
 @job("query-log-retention", every=lambda settings: settings.query_log_prune_every)
 def query_log_retention(services: Services) -> str | None:
-    """Questions older than KB_QUERY_LOG_DAYS go; their daily counts stay (kb.analytics)."""
-    gone = services.questions.prune(services.settings.query_log_days)
-    return f"{gone} question(s) past {services.settings.query_log_days} days deleted, daily counts kept" if gone else None
+    """Questions older than KB_QUERY_LOG_DAYS go, from the log and from the gap finder's copies;
+    their daily counts stay (kb.analytics)."""
+    days = services.settings.query_log_days
+    gone = services.questions.prune(days)
+    copies = services.gaps.prune(days)
+    if not gone and not copies:
+        return None
+    return f"{gone} question(s) past {days} days deleted ({copies} from the gap finder), daily counts kept"
 
 
 @job("gaps", every=lambda settings: settings.gaps_every)

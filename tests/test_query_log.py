@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from conftest import csrf_of, sign_in
+from sqlalchemy import select
 
 from kb.analytics.log import QueryLog
+from kb.gaps.tables import GapQuestion
 
 NOW = datetime(2026, 11, 20, 12, 0)
 
@@ -120,8 +122,17 @@ def test_retention_job_uses_the_setting(db_url, tmp_path):
     ask(log, "a", "forty days ago", now=datetime.utcnow() - timedelta(days=40))
     ask(log, "b", "today")
     assert log.flush()
+    services.database.run(lambda session: session.add_all(gap_copy(text, at) for text, at in (
+        ("forty days ago", datetime.utcnow() - timedelta(days=40)), ("today", datetime.utcnow()))))
     assert "1 question(s)" in JOBS["query-log-retention"].run(services)
     assert [r["text"] for r in log.between()] == ["today"]
+    assert [r.text for r in services.gaps.db.run(lambda s: s.scalars(select(GapQuestion)).all())] == ["today"]
+
+
+def gap_copy(text, at):
+    """The gap finder's copy of a failed question (kb.gaps.tables), as its worker stores it."""
+    return GapQuestion(source="question", ref=hash(text) % 10_000, text=text, lang="en", asked_at=at, visitor="v",
+                       no_match=True, confidence=0.1, results=[], vector=b"", folded_at=at)
 
 
 def test_a_search_never_waits_for_the_database(tmp_path):

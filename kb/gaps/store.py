@@ -186,6 +186,14 @@ class GapStore:
         elif newest > mark.seen_until:
             mark.seen_until = newest
 
+    def prune(self, days: int, now: datetime | None = None) -> int:
+        """The retention of the query log holds for the finder's copies too: questions asked more
+        than `days` days ago are deleted (a topic left with none is dropped at the next run, a
+        dismissed one too). Returns how many went."""
+        cutoff = (_naive(now) if now else utcnow()) - timedelta(days=days)
+        return self.db.run(lambda session: session.execute(
+            delete(GapQuestion).where(GapQuestion.asked_at < cutoff)).rowcount or 0)
+
     # -- reading ----------------------------------------------------------------------------
     def suggestions(self, since: datetime | None = None, now: datetime | None = None,
                     status: str = "open") -> list[dict]:
