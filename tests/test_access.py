@@ -13,6 +13,7 @@ ANYONE = set(ROLES)
 STAFF = {"operator", "editor", "lead", "admin"}
 DESK = {"operator", "lead", "admin"}
 LEADS = {"lead", "admin"}
+EDITORS = {"editor", "admin"}
 ADMINS = {"admin"}
 
 PUBLIC = ("help.index", "help.search", "help.results", "help.topic", "help.ask", "help.joined",
@@ -29,6 +30,8 @@ EXPECTED = {
     "desk.pass_on": DESK, "desk.find_article": DESK, "desk.reassign": LEADS,
     "lead_pages.month": LEADS, "lead_pages.month_csv": LEADS, "lead_pages.now": LEADS,
     "lead_pages.questions": LEADS, "lead_pages.questions_csv": LEADS,
+    "editor_pages.gaps": EDITORS, "editor_pages.suggestion": EDITORS, "editor_pages.draft": EDITORS,
+    "editor_pages.add": EDITORS, "editor_pages.dismiss": EDITORS,
     "admin_pages.operators": ADMINS, "admin_pages.add_operator": ADMINS, "admin_pages.operator": ADMINS,
     "admin_pages.tokens": ADMINS, "admin_pages.create_token": ADMINS, "admin_pages.revoke_token": ADMINS,
 }

@@ -6,7 +6,9 @@ trying the console. Run it on an empty database only:
 
 Staff: admin `olga` (tier 3), lead `pavel` (tier 3), operators `ivan` (tier 1), `anna` (tier 1),
 `maria` (tier 2), editor `elena`; all with PASSWORD. With an index built (`kb index`), four weeks of
-visitors' questions also go through the real search into the query log, for the questions page.
+visitors' questions also go through the real search into the query log, for the questions page, and
+the gap finder folds the ones nothing answered into suggestions, for the editors' page (it loads the
+models: a minute or two).
 """
 from __future__ import annotations
 
@@ -42,6 +44,55 @@ QUESTIONS = [("где моя посылка, трек не меняется тр
              ("не приходит смс с кодом для входа", 14), ("можно ли оплатить заказ криптовалютой", 9),
              ("do you deliver on sundays", 8), ("курьер опоздал, кто вернёт деньги за доставку", 7),
              ("можно ли забронировать товар без оплаты", 6), ("is there a student discount", 5)]
+
+# Topics the sample articles do not cover, in several wordings each (the editors' page): each wording
+# asked by a few visitors over four weeks, more of them lately for the first topics.
+GAP_TOPICS = [
+    ["можно ли купить подарочный сертификат", "есть ли у вас подарочные карты", "как подарить сертификат другу",
+     "подарочный сертификат на 3000 рублей", "do you sell gift cards", "can I buy a gift card for a friend"],
+    ["доставляете ли вы в воскресенье", "привезёте заказ в выходные?", "работает ли доставка по воскресеньям",
+     "do you deliver on sundays", "weekend delivery available?"],
+    ["можно ли оплатить заказ криптовалютой", "принимаете ли вы биткоин", "оплата в usdt возможна?",
+     "can I pay with bitcoin", "оплата биткоинами"],
+    ["есть ли скидка для студентов", "студенческая скидка по студенческому билету", "скидки студентам есть?",
+     "is there a student discount", "student discount code"],
+    ["можно ли упаковать заказ как подарок", "подарочная упаковка есть?", "can you gift wrap my order"],
+]
+
+# Found, but "not helpful": the customers' own words the article lacks (an "add wordings" suggestion).
+NOT_HELPFUL = ["курьер приезжал когда меня не было дома", "меня не было дома курьер ушёл", "курьер не дождался",
+               "не успел встретить курьера", "прозевал доставку, что теперь"]
+
+
+def log_gap_questions(services, now: datetime) -> int:
+    """The unanswered topics asked through the real search, then folded by the gap finder as the
+    worker does; the last suggestion is dismissed, so the page shows a closed one too."""
+    import random
+
+    from kb.gaps.actions import dismiss
+
+    chance, asked = random.Random(11), 0
+    for rank, wordings in enumerate([*GAP_TOPICS, NOT_HELPFUL]):
+        for text in wordings:
+            response = services.searcher.search(text)
+            results = [(r.id, r.confidence) for r in response.results]
+            for _ in range(chance.randint(2, 5 - min(rank, 2))):
+                days = chance.uniform(0.1, 6) if chance.random() < 0.6 - 0.1 * rank else chance.uniform(6, 28)
+                visitor = f"demo-gap-{chance.randrange(10**6)}"
+                at = now - timedelta(days=days)
+                services.questions.asked(visitor=visitor, qid=f"demo-gap-{asked}", text=text, source="help",
+                                         lang=response.lang, results=results, no_match=response.no_match,
+                                         confidence=response.confidence, now=at)
+                if wordings is NOT_HELPFUL and results:
+                    services.questions.voted(visitor=visitor, article_id=results[0][0], helpful=False,
+                                             qid=f"demo-gap-{asked}", now=at + timedelta(minutes=2))
+                asked += 1
+    services.questions.flush()
+    print(services.gaps.refresh().line())
+    found = services.gaps.suggestions()
+    if len(found) > 2:
+        dismiss(services.database, found[-1]["id"], "elena")
+    return asked
 
 
 def log_questions(services, now: datetime) -> int:
@@ -96,6 +147,8 @@ def main(password: str) -> None:
             desk.pass_on(number, login, "Нужна проверка платежа в биллинге, у первой линии нет доступа.",
                          now=later)
     asked = log_questions(services, now)
+    if asked:
+        asked += log_gap_questions(services, now)
     print(f"{len(STAFF)} staff, {len(TICKETS)} tickets and {asked} logged questions in {settings.database_url}")
 
 

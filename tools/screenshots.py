@@ -5,7 +5,8 @@ docs/screenshots/, taken in Debian's Chromium from a running server (`make run`,
 
 It asks one question nothing answers through the form, so the confirmation page has a real ticket.
 With `--staff PASSWORD` it also signs in as the team tools/demo_desk.py creates (run it first, on
-the server's database, with the same password) and takes the console, desk, lead and admin pages.
+the server's database, with the same password) and takes the console, desk, lead, editor and admin
+pages; `--only editor-gaps,editor-suggestion` retakes just those staff pages.
 """
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ STAFF_PAGES = [  # (who, name, path)
     ("pavel", "lead-now", "/lead/now"),
     ("pavel", "lead-month", "/lead/month"),
     ("pavel", "lead-questions", "/lead/questions"),
+    ("elena", "editor-gaps", "/editor/gaps"),
+    ("elena", "editor-suggestion", "/editor/gaps/2"),  # demo_desk.py's gift cards
+    ("elena", "editor-suggestion-closed", "/editor/gaps/6"),  # the one it dismisses
     ("olga", "admin-operators", "/admin/operators"),
     ("olga", "admin-operator", "/admin/operators/anna"),
     ("olga", "admin-tokens", "/admin/tokens"),
@@ -47,11 +51,13 @@ STAFF_PAGES = [  # (who, name, path)
 ]
 
 
-def staff(browser, base: str, password: str) -> None:
+def staff(browser, base: str, password: str, only: set[str] | None = None) -> None:
     for device, width in STAFF_WIDTHS.items():
         for lang in ("ru", "en"):
             pages = {}
             for who, name, path in STAFF_PAGES:
+                if only and name not in only:
+                    continue
                 if who not in pages:
                     context = browser.new_context(viewport={"width": width, "height": 900}, locale=lang,
                                                   extra_http_headers={"Accept-Language": lang})
@@ -70,14 +76,14 @@ def staff(browser, base: str, password: str) -> None:
                 page.context.close()
 
 
-def main(base: str, password: str | None = None) -> None:
+def main(base: str, password: str | None = None, only: set[str] | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         if password:
-            staff(browser, base, password)
-        for device, width in WIDTHS.items():
+            staff(browser, base, password, only)
+        for device, width in WIDTHS.items() if not only else ():
             for lang in ("ru", "en"):
                 context = browser.new_context(viewport={"width": width, "height": 900}, locale=lang,
                                               extra_http_headers={"Accept-Language": lang})
@@ -103,5 +109,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", nargs="?", default="http://127.0.0.1:8000")
     parser.add_argument("--staff", metavar="PASSWORD", help="the password tools/demo_desk.py was given")
+    parser.add_argument("--only", metavar="NAMES", help="only these staff pages, comma-separated (editor-gaps,...)")
     arguments = parser.parse_args()
-    main(arguments.base.rstrip("/"), arguments.staff)
+    main(arguments.base.rstrip("/"), arguments.staff, set(arguments.only.split(",")) if arguments.only else None)

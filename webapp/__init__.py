@@ -15,6 +15,7 @@ from webapp import (
     auth,
     console_pages,
     desk_pages,
+    editor_pages,
     errors,
     help_pages,
     i18n,
@@ -52,6 +53,6 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     app.register_blueprint(tickets_api.bp)
     app.register_blueprint(status_pages.bp)
     app.register_blueprint(article_pages.bp)
-    for staff in (console_pages, desk_pages, lead_pages, admin_pages):
+    for staff in (console_pages, desk_pages, lead_pages, editor_pages, admin_pages):
         app.register_blueprint(staff.bp)
     return app

@@ -21,12 +21,13 @@ ANYONE = frozenset({"anonymous", *ROLES})
 STAFF = frozenset(ROLES)
 DESK = frozenset({"operator", "lead", "admin"})  # who works tickets (editors write articles)
 LEADS = frozenset({"lead", "admin"})
+EDITORS = frozenset({"editor", "admin"})  # who acts on the gap suggestions (writes articles)
 ADMINS = frozenset({"admin"})
 ROLE_NAMES = {"anonymous": _l("visitor"), "operator": _l("operator"), "editor": _l("editor"), "lead": _l("lead"),
               "admin": _l("admin")}
 # Where each role lands after logging in.
 HOME = {"operator": "console.index", "lead": "lead_pages.now", "admin": "console.index",
-        "editor": "login_pages.account"}
+        "editor": "editor_pages.gaps"}
 
 
 class Staff(UserMixin):

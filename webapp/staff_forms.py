@@ -168,3 +168,40 @@ class CallForm(FlaskForm):
             self.note.errors = [*self.note.errors, _l("Say what was tried and why it goes up.")]
             valid = False
         return valid
+
+
+# --- the editors: what to do with a gap suggestion -------------------------------------------------
+
+from wtforms import SelectMultipleField  # this part's own field
+
+LANGUAGE_CHOICES = [("ru", _l("Russian")), ("en", _l("English"))]
+
+
+class WordingsField(SelectMultipleField):
+    """The suggestion's questions to keep, as checkboxes; the view sets the choices (the questions
+    themselves), so nothing else can be posted into an article."""
+
+    def pre_validate(self, form):
+        allowed = {value for value, *_ in self.iter_choices()}
+        if any(value not in allowed for value in self.data or ()):
+            raise ValidationError(_l("Only the suggestion's own questions can be added."))
+
+
+def _wordings():
+    return WordingsField(_l("Wordings"), validators=[DataRequired(_l("Choose at least one wording."))])
+
+
+class DraftForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the article a title.")), Length(max=300),
+                                                 printable])
+    lang = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    wordings = _wordings()
+
+
+class AddWordingsForm(FlaskForm):
+    article = SelectField(_l("Article"), validators=[DataRequired(_l("Choose an article."))])
+    wordings = _wordings()
+
+
+class DismissForm(FlaskForm):
+    """Only the CSRF token: the suggestion is in the address."""
