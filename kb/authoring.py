@@ -19,14 +19,11 @@ import yaml
 
 from kb.articles import LANGUAGES, parse_article
 from kb.errors import Conflict, InvalidInput, NotFound
+from kb.text import same_text
 
 _TOP_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
 _QUESTIONS = re.compile(r"^questions\s*:(?P<rest>.*)$")
 DRAFT_BODY = "<!-- The answer goes here. When it is ready, remove `draft: true` and run `kb index`. -->\n"
-
-
-def _same(text: str) -> str:
-    return " ".join(text.lower().replace("ё", "е").split()).strip(" ?!.")
 
 
 def _yaml_item(text: str) -> str:
@@ -75,11 +72,11 @@ def add_questions(path, wordings) -> list[str]:
     before, problems = parse_article(text, str(path), default_id=path.stem)
     if before is None:
         raise InvalidInput(f"{path} does not parse now; fix it first: {problems[0]}")
-    known = {_same(q) for q in before.phrasings}
+    known = {same_text(q) for q in before.phrasings}
     new = []
     for wording in wordings:
-        if _same(wording) not in known:
-            known.add(_same(wording))
+        if same_text(wording) not in known:
+            known.add(same_text(wording))
             new.append(wording)
     if not new:
         return []
@@ -142,7 +139,7 @@ def write_draft(folder, title: str, lang: str, questions, *, tags=(), now: datet
         raise InvalidInput("the draft needs a title of 1 to 300 characters")
     if lang not in LANGUAGES:
         raise InvalidInput(f"the language must be one of {', '.join(LANGUAGES)}")
-    questions = [q for q in _checked_wordings(list(questions)) if _same(q) != _same(title)]
+    questions = [q for q in _checked_wordings(list(questions)) if same_text(q) != same_text(title)]
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d")
     base = _slug(title) if lang == "en" and _slug(title) else f"draft-{stamp}"
     for attempt in range(1, 100):

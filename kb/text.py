@@ -70,6 +70,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def same_text(text: str) -> str:
+    """The text as compared for "the same text" (a repeated question, a wording an article already
+    has): lower case, ё as е, words only."""
+    return " ".join(words(text))
+
+
 def name_terms(text: str, lang: str) -> set[str]:
     """The terms of a text written as a code or a name rather than a word: with a digit (E-4012,
     SPRING25), in the other alphabet than the text's language (chargeback in Russian text), or with

@@ -51,14 +51,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from kb.text import words
 
 _NUMBER = re.compile(r"\d+")
-
-
-def same_text(text: str) -> str:
-    """The text as compared for "the same text": lower case, ё as е, words only."""
-    return " ".join(words(text))
 
 
 def numbers(text: str) -> frozenset[str]:

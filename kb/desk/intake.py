@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kb.desk.duplicates import meaning_text, numbers_agree, same_text
+from kb.desk.duplicates import meaning_text, numbers_agree
 from kb.desk.records import (
     MAX_QUESTION,
     MAX_TEXT,
@@ -26,6 +26,7 @@ from kb.desk.records import (
 from kb.desk.shapes import summary
 from kb.desk.tables import CHANNELS, UNSOLVED, Counter, Customer, Ticket, TicketEvent
 from kb.errors import Conflict, InvalidInput
+from kb.text import same_text
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ MAX_JOINS = 3
 MAX_JOINED_DETAILS = 20_000
 # The duplicate check compares with no more than this many of the contact's latest open tickets.
 MAX_CANDIDATES = 20
-_JOINED_NOTE = "asked again: "
+JOINED_NOTE = "asked again: "
 _RATINGS = ("1", "2", "3", "4", "5")
 
 
@@ -112,11 +113,11 @@ class Intake:
         text = request["question"] + (f"\n{request['details']}" if request["details"] else "")
         joins = session.scalar(select(func.count(TicketEvent.id)).where(
             TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "commented", TicketEvent.actor == "customer",
-            TicketEvent.note.startswith(_JOINED_NOTE, autoescape=True)))
+            TicketEvent.note.startswith(JOINED_NOTE, autoescape=True)))
         if joins >= MAX_JOINS or len(ticket.details or "") + 2 + len(text) > MAX_JOINED_DETAILS:
             return None  # enough added without the ticket's link: a ticket of its own
         _append_details(ticket, text)
-        record_event(session, ticket, "commented", now, actor="customer", note=_JOINED_NOTE + text)
+        record_event(session, ticket, "commented", now, actor="customer", note=JOINED_NOTE + text)
         return dict(summary(ticket), token=ticket.token, joined=True)
 
     def _create(self, session, customer: Customer, request: dict, now: datetime) -> dict:

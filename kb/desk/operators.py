@@ -1,9 +1,8 @@
 """Operators: who they are, their tier and role, and their passwords (stored as hashes only)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import hashlib
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
@@ -11,7 +10,7 @@ from kb.db import Database
 from kb.desk.passwords import hash_password, needs_rehash, verify_password
 from kb.desk.tables import ROLES, TIERS, Operator
 from kb.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from kb.text import unprintable
+from kb.text import text_problem
 
 MIN_PASSWORD = 8
 
@@ -20,9 +19,8 @@ def add_operator(db: Database, login: str, name: str, password: str, *, tier: in
                  role: str | None = None, seniority: int = 0, active: bool = True,
                  now: datetime | None = None) -> dict:
     """Create an operator. The very first one is an admin unless a role is given."""
-    problems = [f"{label} {problem}" for label, value in (("the login", login), ("the name", name),
-                                                          ("the password", password))
-                if (problem := _typed_problem(value, 200 if label == "the name" else 1000))]
+    problems = [problem for label, value in (("the login", login), ("the name", name), ("the password", password))
+                if (problem := text_problem(value, label, 200 if label == "the name" else 1000))]
     if problems:
         raise InvalidInput("; ".join(problems))
     login = (login or "").strip().lower()
@@ -62,7 +60,7 @@ def list_operators(db: Database) -> list[dict]:
 
 def authenticate(db: Database, login: str, password: str) -> dict | None:
     """The operator, when the login and password match an active one; None otherwise."""
-    if _typed_problem(login, 80) or _typed_problem(password, 1000):
+    if text_problem(login, "the login", 80) or text_problem(password, "the password", 1000):
         return None  # nothing such is stored: no need to ask the database
 
     def work(session):
@@ -119,9 +117,9 @@ def update_operator(db: Database, login: str, *, name: str | None = None, tier: 
     if role is not None and role not in ROLES:
         raise InvalidInput(f"the role must be one of {', '.join(ROLES)}")
     if name is not None:
-        problem = _typed_problem(name, 200)
+        problem = text_problem(name, "the name", 200)
         if problem or not name.strip():
-            raise InvalidInput(f"the name {problem or 'is empty'}")
+            raise InvalidInput(problem or "the name is empty")
     if password is not None:
         _check_new_password(password)
 
@@ -145,9 +143,9 @@ def update_operator(db: Database, login: str, *, name: str | None = None, tier: 
 
 
 def _check_new_password(password) -> None:
-    problem = _typed_problem(password, 1000)
+    problem = text_problem(password, "the password", 1000)
     if problem:
-        raise InvalidInput(f"the password {problem}")
+        raise InvalidInput(problem)
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
 
@@ -157,25 +155,13 @@ def _stamp(operator: Operator) -> str:
 
 
 def find_operator(session, login: str) -> Operator:
-    problem = _typed_problem(login, 80)
+    problem = text_problem(login, "the login", 80)
     if problem:
-        raise InvalidInput(f"the login {problem}")
+        raise InvalidInput(problem)
     operator = session.scalar(select(Operator).where(Operator.login == (login or "").strip().lower()))
     if operator is None:
         raise NotFound(f"no operator with the login {login!r}")
     return operator
-
-
-def _typed_problem(value, limit: int) -> str | None:
-    """What is wrong with a login, name or password as typed (None for nothing or no value)."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        return "must be text"
-    if len(value) > limit:
-        return f"is longer than {limit} characters"
-    found = unprintable(value)
-    return f"contains a control character ({found})" if found else None
 
 
 def operator_dict(operator: Operator) -> dict:

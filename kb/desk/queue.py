@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from kb.desk.intake import _JOINED_NOTE as JOINED_NOTE
+from kb.desk.intake import JOINED_NOTE
 from kb.desk.operators import find_operator
 from kb.desk.records import as_utc, checked_token, ticket_by_number, ticket_by_token
 from kb.desk.shapes import summary
