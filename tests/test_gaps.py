@@ -97,9 +97,10 @@ def joint_vectors():
 
 
 def test_one_topic_asked_in_russian_and_english_is_one_suggestion_and_chatter_is_none(joint_vectors):
+    from conftest import SAMPLE_ARTICLES
+
     from kb.articles import load_articles
     from kb.gaps.finder import GapFinder
-    from conftest import SAMPLE_ARTICLES
 
     articles, _ = load_articles(SAMPLE_ARTICLES)
     finder = GapFinder(articles, joint_vectors)
@@ -127,9 +128,10 @@ def test_one_topic_asked_in_russian_and_english_is_one_suggestion_and_chatter_is
 
 
 def test_a_dismissed_topic_swallows_its_new_wordings(joint_vectors):
+    from conftest import SAMPLE_ARTICLES
+
     from kb.articles import load_articles
     from kb.gaps.finder import GapFinder
-    from conftest import SAMPLE_ARTICLES
 
     articles, _ = load_articles(SAMPLE_ARTICLES)
     finder = GapFinder(articles, joint_vectors)
@@ -165,8 +167,8 @@ def test_kb_gaps_eval_replays_a_slice_of_a_gap_set(tmp_path, cache_dir, monkeypa
     from click.testing import CliRunner
 
     import kb.evaluation.gaps as gaps_eval
-    from kb.evaluation.quality import eval_index_dir as gaps_eval_index
     from kb.cli import main
+    from kb.evaluation.quality import eval_index_dir as gaps_eval_index
 
     monkeypatch.setattr(gaps_eval, "REPLAY_CACHE", tmp_path / "replay")  # a real replay, not a cached one
     # The search over USE alone keeps the test within a minute; the clustering still uses e5 and USE.
@@ -196,3 +198,45 @@ def test_a_question_among_an_articles_phrasings_joins_its_anchor_not_a_new_topic
     assert clusterer.fold("how do I send it back", near(0, 0.15), "en") == anchor
     assert clusterer.fold("gift wrap?", near(3, 0.1), "en") is None
     assert [clusterer.items[i] for i in clusterer.questions_of(clusterer.clusters[anchor])] == ["how do I send it back"]
+
+
+def failed(text, results, visitor="v1"):
+    return AskedQuestion(text=text, lang="en", asked_at=NOW, visitor=visitor, no_match=True,
+                         confidence=results[0][1], results=results)
+
+
+def test_close_clusters_whose_questions_failed_toward_the_same_articles_merge_and_others_do_not():
+    settings = ClusterSettings(join=0.99, seed=0.98, seed_size=2, merge=0.97, merge_near=0.80, merge_results=0.8)
+    toward = {"a": [("fees", 0.3), ("limits", 0.2)], "b": [("fees", 0.25), ("limits", 0.2)],
+              "c": [("cards", 0.3), ("pins", 0.2)]}
+
+    def fold_two_pairs(second):
+        clusterer = GapClusterer(settings)
+        clusterer.fold(failed("a1", toward["a"]), unit(1, 0.00, 0, 0))
+        clusterer.fold(failed("a2", toward["a"]), unit(1, 0.05, 0, 0))
+        clusterer.fold(failed("b1", toward[second]), unit(1, 0.60, 0, 0))
+        clusterer.fold(failed("b2", toward[second]), unit(1, 0.65, 0, 0))
+        assert len(clusterer.clusters) == 2  # about 0.87 apart: below `merge` by the vectors alone
+        clusterer.consolidate()
+        return len(clusterer.clusters)
+
+    assert fold_two_pairs("b") == 1  # same articles offered: one topic worded two ways
+    assert fold_two_pairs("c") == 2  # other articles: two neighbouring topics stay apart
+
+
+def test_whitening_brings_two_wordings_apart_along_the_paraphrase_direction_together():
+    from kb.gaps.vectors import within_whitening
+
+    rng = np.random.default_rng(0)
+    topics = np.eye(6)[:4] * 3.0
+    wording = np.eye(6)[5]  # articles' phrasings differ from each other mostly along this axis
+    rows = np.vstack([t + rng.normal(0, 0.05, 6) + s * wording for t in topics for s in (-1.0, 0.0, 1.0)])
+    groups = np.repeat(np.arange(4), 3)
+    whiten = within_whitening(rows, groups, shrink=0.3)
+    new_topic = np.eye(6)[4]
+    a, b = new_topic - wording, new_topic + wording  # one new topic, worded two ways
+
+    def cosine(x, y):
+        return float(x @ y / np.linalg.norm(x) / np.linalg.norm(y))
+
+    assert cosine(a @ whiten, b @ whiten) > cosine(a, b) + 0.3

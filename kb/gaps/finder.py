@@ -23,7 +23,8 @@ class GapFinder:
         self.kb = KnowledgeBase.from_articles(articles, vectors)
         self.clusterer = GapClusterer(cluster_settings)
         centre = self.clusterer.settings.centre and hasattr(vectors, "parts") and self.kb.texts
-        self.cluster_vectors = CentredVectors(vectors, self.kb.texts) if centre else vectors
+        self.cluster_vectors = CentredVectors(vectors, self.kb.texts, self.kb.phrase_article,
+                                              self.clusterer.settings.whiten) if centre else vectors
         if centre:
             self.clusterer.settings = replace(self.clusterer.settings,
                                               cross_language_shift=self.cluster_vectors.cross_language_shift())

@@ -80,11 +80,20 @@ class CentredVectors:
     Every banking question shares a "banking" direction; taking the domain's mean out spreads the
     questions of one domain apart, so neighbouring topics separate better (measured, docs/gaps.md).
     Off-topic questions come closer to each other too, so the domain check uses the plain vectors.
+
+    With `groups` (each text's article) and `shrink`, the directions in which one article's wordings
+    differ from each other are damped too (`within_whitening`): learnt from the knowledge base's
+    own paraphrases, it brings the wordings of a new topic closer together as well (measured on
+    both gap sets: precision and fragmentation better at the same recall, docs/gaps.md).
     """
 
-    def __init__(self, joint: JointVectors, domain_texts: list[str]):
+    def __init__(self, joint: JointVectors, domain_texts: list[str], groups=None, shrink: float | None = None):
         self.joint = joint
-        self.means = [part.encode(domain_texts).mean(axis=0) for part in joint.parts]
+        rows = [part.encode(domain_texts) for part in joint.parts]
+        self.means = [r.mean(axis=0) for r in rows]
+        self.whiten = [None] * len(rows)
+        if groups is not None and shrink is not None and len(domain_texts) > 1:
+            self.whiten = [within_whitening(r, np.asarray(groups), shrink) for r in rows]
 
     def cross_language_shift(self) -> float:
         """How much lower a Russian question scores against an English wording of it than an
@@ -105,8 +114,23 @@ class CentredVectors:
         """Rows of the joint (plain) space, as stored by kb.gaps.store, in this centred space."""
         scale = 1.0 / np.sqrt(len(self.joint.parts))
         blocks, start = [], 0
-        for mean in self.means:
+        for mean, whiten in zip(self.means, self.whiten):
             rows = np.asarray(joint_rows[:, start:start + len(mean)], np.float32) / scale - mean
+            if whiten is not None:
+                rows = rows @ whiten
             start += len(mean)
             blocks.append(rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12) * scale)
         return np.hstack(blocks).astype(np.float32)
+
+
+def within_whitening(rows: np.ndarray, groups: np.ndarray, shrink: float) -> np.ndarray:
+    """A linear map that damps the directions in which wordings of one article differ from each
+    other (the within-article scatter of the knowledge base's phrasings, shrunk toward the
+    identity by `shrink`): what varies between paraphrases says little about the topic."""
+    names, group_of = np.unique(groups, return_inverse=True)
+    means = np.vstack([rows[group_of == g].mean(axis=0) for g in range(len(names))])
+    within = rows - means[group_of]
+    scatter = within.T @ within / max(len(rows) - len(names), 1)
+    scatter = scatter / max(np.trace(scatter) / len(scatter), 1e-12)
+    values, vectors = np.linalg.eigh((1 - shrink) * scatter + shrink * np.eye(len(scatter)))
+    return (vectors / np.sqrt(np.maximum(values, 1e-6))) @ vectors.T
