@@ -21,7 +21,7 @@ from webapp.api_schemas import (
     operations,
 )
 from webapp.auth import ANYONE, DESK, allow
-from webapp.help_pages import log_question
+from webapp.question_log import log_question
 from webapp.services import services
 
 bp = allow(ANYONE)(Blueprint("api", __name__, url_prefix="/api/v1"))

@@ -23,8 +23,8 @@ from kb.search.topics import one_per_topic
 from kb.text import unprintable
 from webapp.auth import ANYONE, allow
 from webapp.forms import VoteForm
-from webapp.help_pages import log_event, visitor
 from webapp.i18n import language, switch_link
+from webapp.question_log import log_event, visitor
 from webapp.services import services
 
 bp = allow(ANYONE)(Blueprint("articles", __name__, url_prefix="/articles"))

@@ -18,7 +18,7 @@ from kb.errors import IndexMissing, InvalidInput, QueryError
 from kb.text import guess_language
 from webapp.article_pages import _article_id, _translation, render_body
 from webapp.auth import DESK, allow
-from webapp.help_pages import log_event, log_question
+from webapp.question_log import log_event, log_question
 from webapp.services import services
 from webapp.staff_forms import CallForm
 

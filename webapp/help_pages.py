@@ -6,16 +6,15 @@ Lists show each topic once: the copy in the visitor's language, else the other w
 """
 from __future__ import annotations
 
-import re
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
-from kb.analytics.log import visitor_ref
 from kb.errors import InvalidInput, QueryError
 from webapp.auth import ANYONE, allow
 from webapp.forms import AskForm
 from webapp.i18n import language
+from webapp.question_log import log_event, log_question, visitor
 from webapp.services import services
 
 bp = allow(ANYONE)(Blueprint("help", __name__))
@@ -29,50 +28,12 @@ def _searcher():
     return services().searcher
 
 
-# --- the query log: who asks (a salted hash, never an address) and which question it is ----------
-QID = re.compile(r"[A-Za-z0-9_-]{1,40}")
-
-
-def visitor() -> str:
-    """This browser's reference in the query log: an HMAC, salted with the secret key, of a random
-    id kept in its session (never an IP address or an e-mail)."""
-    ident = session.get("visitor")
-    if not isinstance(ident, str) or not ident:
-        ident = session["visitor"] = secrets.token_urlsafe(16)
-    return visitor_ref(current_app.secret_key, ident)
-
-
 @bp.before_request
 def _known_visitor():
     """The page gives the browser its id before the first keystroke: the as-you-type requests that
     follow, sent before any answer, then all carry it."""
     if request.method == "GET":
         session.setdefault("visitor", secrets.token_urlsafe(16))
-
-
-def question_id() -> str:
-    """The page's id of this question (`qid`: the same for every keystroke of one question), or a new one."""
-    qid = request.args.get("qid", "")
-    return qid if QID.fullmatch(qid) else secrets.token_hex(8)
-
-
-def log_question(query: str, response, source: str, who: str, qid: str | None = None) -> None:
-    """Queue the question and what the search answered (masked and written off the request)."""
-    try:
-        services().questions.asked(
-            visitor=who, qid=qid or question_id(), text=query, source=source, lang=response.lang,
-            results=[(r.id, r.confidence) for r in response.results], no_match=response.no_match,
-            confidence=response.confidence)
-    except Exception:  # noqa: BLE001 (the log never breaks a search)
-        current_app.logger.exception("query log")
-
-
-def log_event(kind: str, **values) -> None:
-    """An open, a vote or a ticket for the visitor's question (queued, never raising)."""
-    try:
-        getattr(services().questions, kind)(**values)
-    except Exception:  # noqa: BLE001
-        current_app.logger.exception("query log")
 
 
 def tag_name(tag: str, lang: str) -> str:
