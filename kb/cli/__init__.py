@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kb.cli import analytics, desk, gaps, index, measure, search, server, worker
+from kb.cli import analytics, backup, desk, gaps, index, measure, search, server, worker
 from kb.cli.common import fail
 
 
@@ -26,7 +26,8 @@ def main(ctx, articles_dir, index_dir):
 
 for command in (index.check, index.index, index.tune, search.search, measure.eval_command, measure.bench,
                 server.serve, worker.worker, server.config_command, desk.db, desk.operators, desk.tokens_group,
-                desk.tickets, desk.report, gaps.gaps, analytics.analytics):
+                desk.tickets, desk.report, gaps.gaps, analytics.analytics, backup.export_command,
+                backup.import_command):
     main.add_command(command)
 
 
