@@ -28,6 +28,13 @@ class IndexMissing(KBError):
     code = "index_missing"
 
 
+class IndexBroken(IndexMissing):
+    """The build `current` points at does not load (a truncated, missing or foreign file). A kind of
+    IndexMissing: whatever works without an index works without this one."""
+
+    code = "index_broken"
+
+
 class InvalidInput(KBError):
     code = "invalid_input"
 

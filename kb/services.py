@@ -96,11 +96,13 @@ class Services:
 
     def warm_up(self, log=print) -> None:
         """Load the index and models and open the database now, so the first customer does not wait."""
-        from kb.errors import IndexMissing
+        from kb.errors import IndexBroken, IndexMissing
 
         self.database  # noqa: B018 (migrates before the first request)
         try:
             searcher = self.searcher
+        except IndexBroken:  # get_searcher logged it; the server starts: search 503, the ticket pages work
+            return
         except IndexMissing:
             log(f"no index in {self.settings.index_dir} yet: run `kb index`")
             return

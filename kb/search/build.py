@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.articles import Article, Problem, load_articles, load_tag_names
-from kb.errors import KBError
+from kb.errors import IndexBroken, KBError
 from kb.search import calibration, classifier, fusion
 from kb.search.build_files import BuildFiles
 from kb.search.encoders import ENGLISH_ONLY
@@ -114,11 +114,21 @@ def write_ngrams(folder: Path, texts: list[str], labels: np.ndarray, n_articles:
 
     if (previous_manifest and previous_manifest.get("phrasing_hashes") == phrasing_hashes
             and previous_manifest.get("article_order") == list(phrasing_hashes)
-            and BuildFiles(previous).ngrams("counts.npz").exists()):
+            and _loads_ngrams(previous)):
         for path in BuildFiles(previous).ngram_files():
             shutil.copy(path, folder / path.name)
         return
     NgramModel.fit(texts, labels, n_articles).save(folder)
+
+
+def _loads_ngrams(build: Path) -> bool:
+    """Whether a build's n-gram model reads back whole: a damaged one is fitted again, not copied on."""
+    from kb.search.ngrams import NgramModel
+
+    try:
+        return NgramModel.load(build) is not None
+    except Exception:  # noqa: BLE001 (whatever a damaged file makes numpy or scipy raise)
+        return False
 
 
 def read_manifest(build: Path | None) -> dict | None:
@@ -185,14 +195,18 @@ def build_index(articles_dir, out_dir, encoders=("minilm", "use", "e5"), progres
     builds = out_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     tmp = builds / f".tmp-{uuid.uuid4().hex[:8]}"
+    final = None
     try:
         tag_names, _problems = load_tag_names(articles_dir)  # `kb check` reports its problems
         report = _write_build(tmp, out_dir / "cache", articles, list(encoders), progress, started, tag_names)
         final = builds / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         os.rename(tmp, final)
+        _check_loads(final)
         _point_current(out_dir, final)
     except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for debris in (tmp, final):
+            if debris is not None:
+                shutil.rmtree(debris, ignore_errors=True)
         if isinstance(exc, KBError):
             raise
         if isinstance(exc, Exception):
@@ -228,6 +242,17 @@ def watch(articles_dir, out_dir, encoders, on_build, on_error, interval: float =
             except (KBError, OSError) as exc:  # a broken article: say so, keep the old index, keep watching
                 on_error(exc)
         stop.wait(interval)
+
+
+def _check_loads(build: Path):
+    """Load the build as a server will: a file that does not read back whole (a full disk, a lost
+    write) fails the build here, before `current` points at it."""
+    from kb.search.loading import LoadedBuild  # loading imports this module
+
+    try:
+        LoadedBuild(None, build)
+    except IndexBroken as exc:
+        raise BuildError(f"{exc.message}; the previous index keeps serving") from exc
 
 
 def _point_current(out_dir: Path, build: Path):

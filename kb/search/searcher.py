@@ -2,23 +2,27 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from kb.errors import QueryError
+from kb.errors import IndexBroken, QueryError
 from kb.search import calibration, fusion, scoring
 from kb.search.classifier import features
-from kb.search.loading import LoadedBuild
+from kb.search.loading import LoadedBuild, current_build
 from kb.search.topics import one_per_topic
 from kb.text import guess_language, stem, unprintable, words
 
 MAX_QUERY_CHARS = 500
 CANDIDATES = 256  # rows fetched from faiss per encoder; articles beyond them cannot win
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,8 +67,8 @@ class Searcher:
     """A loaded index build and the search over it. Load once per process; `search` is safe to call
     from many threads."""
 
-    def __init__(self, index_dir):
-        self.build = LoadedBuild(index_dir)
+    def __init__(self, index_dir, build: Path | None = None):
+        self.build = LoadedBuild(index_dir, build)
         self._embedders = None
 
     # what callers read of the build
@@ -131,8 +135,6 @@ class Searcher:
         return sorted((build.articles[i] for i in numbers), key=lambda a: a["title"].casefold())
 
     def _search(self, query, lang, limit, prefer_lang=None) -> SearchResponse:
-        import time
-
         started = time.perf_counter()
         query = clean_query(query)
         if lang not in (None, "", "ru", "en"):
@@ -235,19 +237,75 @@ def snippet(body: str, query: str, length: int = 220) -> str:
     return "".join(out)
 
 
-_searchers: dict[str, Searcher] = {}
+# A build that did not load is tried again when `current` moves, or after this long (its files may
+# have been put right in place); never on every request.
+RETRY_BROKEN_SECONDS = 60.0
+
+
+class _Serving:
+    """One index folder in this process: the searcher in use, whether a thread is loading a new
+    build, and the build that last failed to load (with its error and when to try it again)."""
+
+    def __init__(self):
+        self.searcher: Searcher | None = None
+        self.loading = False
+        self.failed: tuple[Path, IndexBroken, float] | None = None
+        self.loaded = threading.Condition(_searchers_lock)
+
+
 _searchers_lock = threading.Lock()
+_serving: dict[str, _Serving] = {}
 
 
 def get_searcher(index_dir, reload: bool = False) -> Searcher:
-    """The loaded index for a folder, shared within the process; reloaded when `current` moved."""
+    """The loaded index for a folder, shared within the process; a new build is loaded when `current`
+    moves. One thread loads it, outside the lock, while the others keep searching the build they had.
+
+    A build that does not load never serves: the last good build keeps serving (with none, the
+    IndexBroken is raised: a 503), the failure is logged once, and that build is tried again only
+    when `current` moves or RETRY_BROKEN_SECONDS later."""
     key = str(Path(index_dir).resolve())
-    with _searchers_lock:
-        searcher = _searchers.get(key)
-        current = (Path(index_dir) / "current")
-        if searcher is None or reload or (current.exists() and current.resolve() != searcher.path):
-            searcher = _searchers[key] = Searcher(index_dir)
-        return searcher
+    while True:
+        target = current_build(index_dir)
+        with _searchers_lock:
+            state = _serving.setdefault(key, _Serving())
+            searcher = state.searcher
+            if searcher is not None and not reload and (target is None or target == searcher.path):
+                return searcher
+            failed = state.failed
+            if failed and failed[0] == target and not reload and time.monotonic() < failed[2]:
+                if searcher is not None:
+                    return searcher
+                raise IndexBroken(failed[1].message)
+            if state.loading:
+                if searcher is not None:
+                    return searcher
+                state.loaded.wait()  # nothing to serve meanwhile: wait for the one loader
+                continue
+            state.loading = True
+        try:
+            loaded = Searcher(index_dir, build=target)
+        except IndexBroken as exc:
+            keeps = (f"build {searcher.path.name} keeps serving" if searcher is not None
+                     else "search answers 503 until a build loads")
+            log.error("%s; %s (tried again when `current` moves, or in %.0f s)", exc.message, keeps,
+                      RETRY_BROKEN_SECONDS)
+            with _searchers_lock:
+                state.failed = (target, exc, time.monotonic() + RETRY_BROKEN_SECONDS)
+                state.loading = False
+                state.loaded.notify_all()
+            if searcher is not None:
+                return searcher
+            raise
+        except BaseException:
+            with _searchers_lock:
+                state.loading = False
+                state.loaded.notify_all()
+            raise
+        with _searchers_lock:
+            state.searcher, state.failed, state.loading = loaded, None, False
+            state.loaded.notify_all()
+        return loaded
 
 
 def search(query, lang=None, limit=5, index_dir="index") -> SearchResponse:
