@@ -136,6 +136,23 @@ class Settings(BaseSettings):
                                     "locked for the rest of the period (Flask-Limiter syntax)", "5 per 15 minutes")
     login_limit_address: str = _env("KB_LOGIN_LIMIT_ADDRESS", "failed logins allowed per client address",
                                     "20 per 15 minutes")
+    redis_url: str | None = _env("KB_REDIS_URL", "Redis for the rate limits' counters (redis://host:6379/0), so "
+                                 "they hold across worker processes and hosts; unset: each process counts in "
+                                 "memory", None)
+    rate_search: str = _env("KB_RATE_SEARCH", "searches per client address (help centre pages, as-you-type "
+                            "results, the API), Flask-Limiter syntax; as-you-type sends one per keystroke",
+                            "120 per minute")
+    rate_tickets: str = _env("KB_RATE_TICKETS", "questions sent as tickets per client address (the question "
+                             "form and the API)", "10 per hour")
+    rate_votes: str = _env("KB_RATE_VOTES", "\"was this helpful?\" votes per client address", "30 per hour")
+    rate_staff: str = _env("KB_RATE_STAFF", "the same limits for a signed-in member of staff or an API token, "
+                           "counted per account or token instead of per address", "600 per minute")
+    trusted_proxies: int = _env("KB_TRUSTED_PROXIES", "reverse proxies in front of the server whose "
+                                "X-Forwarded-For and X-Forwarded-Proto are believed (the client address of the "
+                                "rate limits); 0: none, the connection's address counts", 0, ge=0, le=5)
+    public_url: str | None = _env("KB_PUBLIC_URL", "the public base URL (https://help.example.com) of every "
+                                  "absolute link, e.g. a new ticket's status_url; unset: relative links (or "
+                                  "SERVER_NAME), never the request's Host header", None)
     escalate_every: float = _env("KB_ESCALATE_EVERY", "seconds between escalation runs in `kb worker`; "
                                  "0 turns them off", 60.0, ge=0.0)
     query_log_days: int = _env("KB_QUERY_LOG_DAYS", "days the query log keeps each question (masked); older "
@@ -152,6 +169,39 @@ class Settings(BaseSettings):
         if not names or not all(names):
             raise ValueError("give one or more encoders separated by commas")
         return names
+
+    @field_validator("login_limit_account", "login_limit_address", "rate_search", "rate_tickets", "rate_votes",
+                     "rate_staff")
+    @classmethod
+    def _rate(cls, value):
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate: write it like `120 per minute` or `10/hour`") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value):
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://", "redis+unix://")):
+            raise ValueError("write it like redis://127.0.0.1:6379/0")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value):
+        from urllib.parse import urlsplit
+
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("write the public base URL like https://help.example.com")
+        return value.strip().rstrip("/")
 
     @field_validator("first_response", mode="before")
     @classmethod

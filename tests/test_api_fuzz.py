@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_ARTICLES
+from conftest import RELAXED_RATES_ENV, SAMPLE_ARTICLES
 
 BIN = Path(sys.executable).parent
 SEED = os.environ.get("KB_TEST_FUZZ_SEED", "20261201")
@@ -41,7 +41,7 @@ def served(sample_index, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
     env.update(KB_INDEX=str(sample_index), KB_ARTICLES=str(SAMPLE_ARTICLES),
                KB_DATABASE_URL=f"sqlite:///{tmp_path / 'kb.sqlite'}", KB_INSTANCE=str(tmp_path / "instance"),
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1", **RELAXED_RATES_ENV)  # hundreds of requests from one client
     log = tmp_path / "serve.log"
     with open(log, "w") as handle:
         process = subprocess.Popen([str(BIN / "kb"), "serve", "--port", str(port), "--threads", "4"],

@@ -21,6 +21,7 @@ from webapp import (
     i18n,
     lead_pages,
     login_pages,
+    rate_limits,
     security,
     status_pages,
     tickets_api,
@@ -45,9 +46,10 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     # again with everything the visitor typed, instead of an error page that loses it.
     csrf.exempt(help_pages.ask)
     errors.register(app)
-    security.register(app)
+    security.register(app, settings.public_url)
     auth.register(app)
-    login_pages.register(app, settings)
+    login_pages.register(app, settings, rate_limits.storage_uri(settings))
+    limiter = rate_limits.register(app, settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(help_pages.bp)
     app.register_blueprint(tickets_api.bp)
@@ -55,4 +57,5 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     app.register_blueprint(article_pages.bp)
     for staff in (console_pages, desk_pages, lead_pages, editor_pages, admin_pages):
         app.register_blueprint(staff.bp)
+    rate_limits.apply(app, limiter, settings)
     return app

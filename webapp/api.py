@@ -58,7 +58,7 @@ def _int_arg(name: str, default: int) -> int:
 
 
 @bp.get("/search")
-@operation({200: SearchAnswer}, (400, 401, 503, 500), query=SearchQuery, tag="search",
+@operation({200: SearchAnswer}, (400, 401, 429, 503, 500), query=SearchQuery, tag="search",
            security=ANONYMOUS_OR_BEARER)
 def search():
     """Search the knowledge base

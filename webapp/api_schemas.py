@@ -63,6 +63,7 @@ ERRORS = {
     404: "no such article or request; a malformed token is a 404 too (not_found)",
     409: "the request changed first: closed, or not answered yet (conflict)",
     413: "the body is larger than 1 MiB (request_entity_too_large)",
+    429: "too many requests from this client: wait the seconds of the Retry-After header (too_many_requests)",
     500: "an error on our side, logged; the message gives no details (internal_error)",
     503: "the search index is not built yet (index_missing)",
 }

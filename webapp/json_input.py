@@ -73,9 +73,10 @@ def json_object(fields: dict[str, str]) -> dict:
     Returns only the fields that were sent (a field sent as null is there, as None).
     """
     assert set(fields.values()) <= _KINDS
+    raw = request.get_data(cache=True)  # first: a body over MAX_CONTENT_LENGTH is a 413, whatever its type
     if not request.is_json:
         raise InvalidInput("send a JSON object with Content-Type: application/json")
-    data = _parse(request.get_data(cache=True))
+    data = _parse(raw)
     if not isinstance(data, dict):
         raise InvalidInput("send one JSON object, {...}, not an array or a single value")
     for name in data:

@@ -55,8 +55,8 @@ def limits() -> LoginLimits:
     return current_app.extensions["kb_login_limits"]
 
 
-def register(app, settings) -> None:
-    app.extensions["kb_login_limits"] = LoginLimits(settings)
+def register(app, settings, storage_uri: str = "memory://") -> None:
+    app.extensions["kb_login_limits"] = LoginLimits(settings, storage_uri)
     app.register_blueprint(bp)
 
 

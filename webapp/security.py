@@ -1,6 +1,11 @@
 """Headers that keep what is shown safe, on every page and API answer: scripts and styles only from
-this site's own files (no inline script, no CDN), never framed, no MIME sniffing."""
+this site's own files (no inline script, no CDN), never framed, no MIME sniffing; and absolute links
+that never come from the request's Host header (anyone can send any Host: a link built from it, in a
+ticket's status_url say, would send a customer to the sender's site)."""
 from __future__ import annotations
+
+from flask import current_app, request, url_for
+from werkzeug.exceptions import BadRequest
 
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -12,7 +17,29 @@ HEADERS = {
 }
 
 
-def register(app):
+def public_url(endpoint: str, **values) -> str:
+    """The absolute link to `endpoint` under KB_PUBLIC_URL; without it, under the configured
+    SERVER_NAME; with neither, the relative link (a browser or client resolves it against the address
+    it called)."""
+    path = url_for(endpoint, **values)
+    base = current_app.extensions["kb_public_url"]
+    if base is None and current_app.config.get("SERVER_NAME"):
+        base = f"{current_app.config['PREFERRED_URL_SCHEME']}://{current_app.config['SERVER_NAME']}"
+    return f"{base}{path}" if base else path
+
+
+def register(app, public_base: str | None = None):
+    app.extensions["kb_public_url"] = public_base
+    app.add_template_global(public_url)
+
+    @app.before_request
+    def forms_only():
+        # Pages take forms; JSON is for /api/. Flask-WTF would read a JSON body as the form's fields
+        # (an array there, or a number as a field, was a 500).
+        if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS") and \
+                not request.path.startswith("/api/"):
+            raise BadRequest("pages take form fields (application/x-www-form-urlencoded), not JSON")
+
     @app.after_request
     def secure(response):
         for name, value in HEADERS.items():

@@ -1,7 +1,7 @@
 """JSON API for tickets: a question with no answer becomes a request the customer can follow."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify
 
 from kb.desk.desk import Desk
 from kb.desk.records import checked_token
@@ -19,6 +19,7 @@ from webapp.api_schemas import (
 )
 from webapp.auth import ANYONE, allow
 from webapp.json_input import RATING, TEXT, json_object
+from webapp.security import public_url
 from webapp.services import services
 
 bp = allow(ANYONE)(Blueprint("tickets_api", __name__, url_prefix="/api/v1/tickets"))
@@ -46,12 +47,13 @@ bp.url_value_preprocessor(check_token)
 
 
 def _links(token: str) -> dict:
-    return {"status_url": url_for("status_pages.status", token=token, _external=True),
-            "api_url": url_for("tickets_api.status", token=token, _external=True)}
+    # Never from the Host header (webapp.security.public_url): KB_PUBLIC_URL, or relative links.
+    return {"status_url": public_url("status_pages.status", token=token),
+            "api_url": public_url("tickets_api.status", token=token)}
 
 
 @bp.post("")
-@operation({201: TicketCreated, 202: TicketJoined}, (400, 413, 500), json=TicketRequest, tag="tickets")
+@operation({201: TicketCreated, 202: TicketJoined}, (400, 413, 429, 500), json=TicketRequest, tag="tickets")
 def create():
     """Ask a question as a ticket
 
