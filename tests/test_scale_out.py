@@ -1,0 +1,128 @@
+"""Scale-out as README "Deploying" describes it, on this machine: two `kb serve` processes over one
+PostgreSQL and the same index folder, two `kb worker`s. A ticket sent through either server is
+numbered once and seen by both; the scheduled jobs run once across the workers; a new `kb index`
+build reaches both running servers without a restart and without a failed request."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import SAMPLE_ARTICLES
+
+KB = Path(sys.executable).with_name("kb")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def deployment(tmp_path, sample_index, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("scale-out is PostgreSQL's")
+    articles, index = tmp_path / "articles", tmp_path / "index"
+    shutil.copytree(SAMPLE_ARTICLES, articles)
+    shutil.copytree(sample_index, index, symlinks=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env.update(KB_DATABASE_URL=db_url, KB_INDEX=str(index), KB_ARTICLES=str(articles), PYTHONUNBUFFERED="1",
+               KB_SECRET_KEY="scale-out-test-secret-key-0123456789", KB_ESCALATE_EVERY="0.2", KB_GAPS_EVERY="0",
+               KB_QUERY_LOG_PRUNE_EVERY="0", KB_RATE_SEARCH="100000 per minute", KB_RATE_TICKETS="100000 per hour")
+    processes = []
+
+    def start(*args) -> tuple[subprocess.Popen, Path]:
+        log = tmp_path / f"{args[0]}-{len(processes)}.log"
+        with open(log, "w") as handle:
+            process = subprocess.Popen([str(KB), *args], stdout=handle, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, env=env, cwd=tmp_path)
+        processes.append(process)
+        return process, log
+
+    servers = []
+    for _ in range(2):
+        port = free_port()
+        start("serve", "--port", str(port), "--threads", "4")
+        servers.append(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 180
+    for base in servers:  # both load their models at once
+        while True:
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("a server did not come up:\n" + "\n".join(p.read_text() for p in tmp_path.glob("*.log")))
+            time.sleep(0.5)
+    yield servers, start, articles, index
+    for process in processes:
+        process.kill()
+        process.wait(10)
+
+
+def test_two_servers_and_two_workers_share_one_database_and_one_index(deployment):
+    from kb.search.build import build_index
+
+    servers, start, articles, index = deployment
+    confirmed = []
+    for n in range(10):  # alternately through each server
+        answer = requests.post(f"{servers[n % 2]}/api/v1/tickets", timeout=30,
+                               json={"question": f"Where is my order {1000 + n}?", "email": f"c{n}@example.com"})
+        assert answer.status_code == 201, answer.text
+        confirmed.append(answer.json())
+    assert sorted(t["number"] for t in confirmed) == list(range(1, 11))  # one numbering, no gap, no twice
+    for n, ticket in enumerate(confirmed):  # each seen through the other server
+        token = ticket["status_url"].rstrip("/").rsplit("/", 1)[-1]
+        assert requests.get(f"{servers[(n + 1) % 2]}/api/v1/tickets/{token}", timeout=30).status_code == 200
+
+    workers = [start("worker", "--verbose") for _ in range(2)]
+    deadline = time.monotonic() + 60
+    while not all(("running escalation" in log.read_text() or "standing by for escalation" in log.read_text())
+                  for _, log in workers):
+        assert time.monotonic() < deadline, [log.read_text() for _, log in workers]
+        time.sleep(0.2)
+    time.sleep(1)
+    runners = [log for _, log in workers if "running escalation" in log.read_text()]
+    assert len(runners) == 1, [log.read_text() for _, log in workers]  # one runs it, the other stands by
+
+    # A new article, indexed while both servers answer searches in a loop.
+    (articles / "gift-wrapping.md").write_text(
+        "---\nid: gift-wrapping\ntitle: Do you gift wrap orders?\nlang: en\nquestions:\n  - Can my order be "
+        "wrapped as a present?\n  - Is gift wrapping available?\ntags: [orders]\n---\nYes: tick \"Gift wrapping\" "
+        "at checkout.\n", encoding="utf-8")
+    failures, served, stop = [], [0], threading.Event()
+
+    def searching(base):
+        while not stop.is_set():
+            answer = requests.get(f"{base}/api/v1/search", params={"q": "where is my parcel"}, timeout=30)
+            served[0] += 1
+            if answer.status_code != 200:
+                failures.append((base, answer.status_code))
+
+    loops = [threading.Thread(target=searching, args=(base,)) for base in servers]
+    for loop in loops:
+        loop.start()
+    try:
+        build_index(articles, index)
+        deadline = time.monotonic() + 60
+        for base in servers:
+            while True:
+                found = requests.get(f"{base}/api/v1/search", params={"q": "would you wrap my gift"}, timeout=30).json()
+                if found["results"] and found["results"][0]["id"] == "gift-wrapping":
+                    break
+                assert time.monotonic() < deadline, f"{base} still serves the old build"
+                time.sleep(0.2)
+    finally:
+        stop.set()
+        for loop in loops:
+            loop.join(30)
+    assert served[0] > 0 and failures == []
