@@ -9,9 +9,11 @@ from kb.cli.common import services_of, settings_of
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (gunicorn); 1 serves in this process with waitress.")
 @click.pass_context
-def serve(ctx, host, port, threads):
+def serve(ctx, host, port, threads, workers):
     """Serve the web app and JSON API with waitress (scheduled jobs run in `kb worker`)."""
     from waitress import serve as waitress_serve
 
@@ -19,6 +21,22 @@ def serve(ctx, host, port, threads):
     from webapp import create_app
 
     settings = settings_of(ctx)
+    if workers > 1:
+        from kb.cli.workers import serve_workers
+
+        key = secret_key(settings)  # one key for all: a session signed by one worker is read by another
+
+        def build_app():  # in each worker, after the fork (kb/cli/workers.py says why)
+            from kb.services import Services
+
+            services = Services(settings)
+            services.warm_up(log=lambda line: click.echo(line, err=True))
+            return create_app(settings, {"SECRET_KEY": key}, services=services)
+
+        click.echo(f"serving on http://{host}:{port}/ with {workers} processes of {threads} threads "
+                   f"(index {settings.index_dir}); run `kb worker` for the scheduled jobs")
+        serve_workers(build_app, host=host, port=port, workers=workers, threads=threads)
+        return
     services = services_of(ctx)
     services.warm_up(log=lambda line: click.echo(line, err=True))  # models and database before the first customer
     app = create_app(settings, {"SECRET_KEY": secret_key(settings)}, services=services)
