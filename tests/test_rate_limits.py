@@ -65,7 +65,10 @@ def test_page_and_as_you_type_searches_share_the_budget_and_the_429_is_a_transla
     assert refused.status_code == 429 and refused.mimetype == "text/html"
     assert "Retry-After" in refused.headers
     assert "Слишком много попыток" in refused.get_data(as_text=True)
-    assert client.get("/search/results?q=cancel").status_code == 429
+    # As one types, the results fragment says so in a line of its own (not a whole page inside the results).
+    fragment = client.get("/search/results?q=cancel", headers={"Accept-Language": "ru"})
+    assert fragment.status_code == 429 and "Retry-After" in fragment.headers
+    assert fragment.get_data(as_text=True).startswith('<p class="error" role="alert">Слишком много попыток')
 
 
 def test_ticket_creation_is_limited_on_the_api_and_the_question_form(sample_index, tmp_path):

@@ -17,14 +17,16 @@ import functools
 import math
 import time
 
-from flask import request
+from flask import Response, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
+from markupsafe import escape
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kb.config import Settings
+from webapp.errors import TEXTS
 
 # endpoint -> (budget, the methods it counts). One budget is shared by the endpoints that name it:
 # a page search and the as-you-type results spend the same searches.
@@ -39,6 +41,8 @@ LIMITED = {
     "articles.vote": ("votes", None),
 }
 WHAT = {"search": "searches", "tickets": "questions sent", "votes": "votes"}
+# The results fragments fetched as one types: their 429 is a line in the results, not a whole page inside them.
+FRAGMENTS = {"help.results", "console.results"}
 
 
 def storage_uri(settings: Settings) -> str:
@@ -70,6 +74,11 @@ def _retry_after(limiter: Limiter) -> int:
     return max(1, math.ceil(breached.window.reset_time - time.time()))
 
 
+def _fragment() -> Response:
+    title, text = TEXTS[429]  # the 429 page's own words, translated
+    return Response(f'<p class="error" role="alert">{escape(str(title))}. {escape(str(text))}</p>', mimetype="text/html")
+
+
 def _answering_429(limiter: Limiter, view):
     """Flask-Limiter's RateLimitExceeded turned into werkzeug's TooManyRequests with a Retry-After,
     which webapp.errors answers in the one shape (JSON under /api/, the page elsewhere)."""
@@ -78,8 +87,11 @@ def _answering_429(limiter: Limiter, view):
         try:
             return view(*args, **kwargs)
         except RateLimitExceeded as exc:
+            seconds = _retry_after(limiter)
+            if request.endpoint in FRAGMENTS:
+                return _fragment(), 429, {"Retry-After": str(seconds)}
             error = TooManyRequests(exc.description)
-            error.retry_after = _retry_after(limiter)
+            error.retry_after = seconds
             raise error from None
 
     return guarded
