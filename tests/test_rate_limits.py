@@ -157,3 +157,30 @@ def test_a_rate_that_cannot_be_read_stops_the_start_naming_the_setting():
 
     with pytest.raises(SettingsError, match=re.escape("KB_RATE_SEARCH")):
         load_settings({"KB_RATE_SEARCH": "lots"})
+
+
+def failed_login(client, n: int):
+    return client.post("/login", data={"login": f"guess{n}", "password": "not-the-password"},
+                       environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code
+
+
+def test_failed_logins_are_counted_in_redis_across_app_instances(sample_index, tmp_path, redis_url):
+    # The login's own limits (webapp/login_pages.py) share the store; keys of this test's own address.
+    config = {"WTF_CSRF_ENABLED": False}
+    address = f"kb-test-{uuid.uuid4().hex}"
+    apps = [limited_app(sample_index, tmp_path, config, redis_url=redis_url, login_limit_address="3 per 15 minutes")
+            for _ in range(2)]
+    one, two = (app.test_client() for app in apps)
+
+    def fail(client, n):
+        return client.post("/login", data={"login": f"guess{n}", "password": "not-the-password"},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert [fail(one, 0), fail(two, 1), fail(one, 2), fail(two, 3)] == [400, 400, 400, 429]
+
+
+def test_an_unreachable_redis_does_not_take_logins_down(sample_index, tmp_path):
+    app = limited_app(sample_index, tmp_path, {"WTF_CSRF_ENABLED": False}, redis_url="redis://127.0.0.1:1/0",
+                      login_limit_address="2 per 15 minutes")
+    client = app.test_client()
+    assert [failed_login(client, n) for n in range(3)] == [400, 400, 429]

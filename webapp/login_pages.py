@@ -29,9 +29,21 @@ class LoginLimits:
     """Failed-login counters for one app: per account and per client address."""
 
     def __init__(self, settings, storage_uri: str = "memory://"):
-        self.window = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self.memory = MovingWindowRateLimiter(storage_from_string("memory://"))
+        # Redis (KB_REDIS_URL) when set: the counts then hold across workers and hosts. A second at
+        # most per call; while it does not answer, this process counts in memory (`_call`).
+        self.shared = None if storage_uri == "memory://" else MovingWindowRateLimiter(
+            storage_from_string(storage_uri, socket_connect_timeout=1, socket_timeout=1))
         self.per_account = parse(settings.login_limit_account)
         self.per_address = parse(settings.login_limit_address)
+
+    def _call(self, method: str, *args):
+        if self.shared is not None:
+            try:
+                return getattr(self.shared, method)(*args)
+            except Exception:  # noqa: BLE001 (an unreachable Redis must not turn a login into a 500)
+                current_app.logger.warning("the rate-limit store does not answer: counting logins in memory")
+        return getattr(self.memory, method)(*args)
 
     def _keys(self, login: str, address: str):
         return ((self.per_account, "login-account", login.strip().lower()[:80]),
@@ -41,14 +53,14 @@ class LoginLimits:
         """Seconds until another try is allowed, or None while tries are left."""
         waits = []
         for limit, *key in self._keys(login, address):
-            if not self.window.test(limit, *key):
-                reset_at = self.window.get_window_stats(limit, *key).reset_time
+            if not self._call("test", limit, *key):
+                reset_at = self._call("get_window_stats", limit, *key).reset_time
                 waits.append(max(1, int(reset_at - time.time()) + 1))
         return max(waits) if waits else None
 
     def failed(self, login: str, address: str) -> None:
         for limit, *key in self._keys(login, address):
-            self.window.hit(limit, *key)
+            self._call("hit", limit, *key)
 
 
 def limits() -> LoginLimits:
