@@ -58,7 +58,7 @@ def deployment(tmp_path, sample_index, db_url):
             try:
                 if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still loading its models
                 pass
             if time.monotonic() > deadline:
                 pytest.fail("a server did not come up:\n" + "\n".join(p.read_text() for p in tmp_path.glob("*.log")))
@@ -126,3 +126,51 @@ def test_two_servers_and_two_workers_share_one_database_and_one_index(deployment
         for loop in loops:
             loop.join(30)
     assert served[0] > 0 and failures == []
+
+
+def test_kb_serve_with_workers_runs_that_many_processes_over_one_database(tmp_path, sample_index, sqlite_template):
+    shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env.update(KB_DATABASE_URL=f"sqlite:///{tmp_path / 'kb.sqlite'}", KB_INDEX=str(sample_index),
+               KB_SECRET_KEY="workers-test-secret-key-0123456789", KB_RATE_TICKETS="100000 per hour")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with open(log, "w") as handle:
+        server = subprocess.Popen([str(KB), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+                                  stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                  cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or still loading its models
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, log.read_text()
+            time.sleep(0.5)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) == 2  # the master and two workers
+        numbers, lock = [], threading.Lock()
+
+        def send(n):
+            answer = requests.post(f"{base}/api/v1/tickets", timeout=60,
+                                   json={"question": f"Parcel {n} never came", "email": f"w{n}@example.com"})
+            assert answer.status_code == 201, answer.text
+            with lock:
+                numbers.append(answer.json()["number"])
+
+        senders = [threading.Thread(target=send, args=(n,)) for n in range(12)]
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join(120)
+        assert sorted(numbers) == list(range(1, 13))
+        found = requests.get(f"{base}/api/v1/search", params={"q": "где мой заказ"}, timeout=30).json()
+        assert found["results"][0]["id"] == "track-order"
+    finally:
+        server.terminate()  # SIGTERM: the master stops its workers
+        server.wait(60)
+    assert server.returncode == 0, log.read_text()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in children)
