@@ -1,7 +1,16 @@
 """The database: engine set-up for SQLite and PostgreSQL, transactions, migrations, and the one
-declarative `Base` whose metadata holds the tables of every part (kb.desk.tables, kb.feedback.tables)."""
+declarative `Base` whose metadata holds the tables of every part (kb.desk.tables, kb.feedback.tables).
+
+A database that cannot be reached (PostgreSQL stopped, a wrong URL, an unwritable SQLite file) is
+`Unavailable` (a 503 with a message to try again), never a 500: nothing is half-written, since each
+unit of work is one transaction. A SQLite file removed or replaced under the running process, or
+whose `-shm` file was truncated, is refused before any connection touches it (see `check`).
+"""
 from __future__ import annotations
 
+import logging
+import os
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -9,10 +18,18 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
+from kb.errors import Unavailable
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+RETRY_MESSAGE = "the ticket database cannot be reached right now; please try again shortly"
+# SQLite maps its `-shm` file (the WAL index) in 32 KiB regions; a shorter file under an open
+# connection means someone truncated it, and touching the mapping would kill the process (SIGBUS).
+SHM_REGION = 32768
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -31,27 +48,75 @@ class Database:
     def __init__(self, url: str):
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.file: tuple[str, tuple[int, int]] | None = None  # SQLite: the path and the (device, inode) opened
         if self.is_sqlite:
-            self.engine = _sqlite_engine(self.url)
+            self.engine, self.file = _sqlite_engine(self.url)
+            read_options = {"kb_read_only": True}
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=50)
+            # A server that does not answer fails a request in seconds, not at the TCP timeout.
+            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=50,
+                                        connect_args={"connect_timeout": 5})
+            read_options = {"kb_read_only": True, "postgresql_readonly": True}
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.engine.execution_options(**read_options), expire_on_commit=False)
 
     @contextmanager
-    def transaction(self):
-        with self.sessions.begin() as session:
+    def transaction(self, write: bool = True):
+        """One transaction; `write=False` for work that only reads (on SQLite a plain deferred BEGIN,
+        which in WAL mode never waits for a writer; on PostgreSQL a READ ONLY transaction)."""
+        self.check()
+        with (self.sessions if write else self.read_sessions).begin() as session:
             yield session
 
-    def run(self, work, *args, attempts: int = 5, **kwargs):
-        """Run `work(session, ...)` in one transaction, again if SQLite stayed locked too long."""
+    def run(self, work, *args, attempts: int = 5, write: bool = True, **kwargs):
+        """Run `work(session, ...)` in one transaction, again if SQLite stayed locked too long;
+        `write=False` for work that only reads. A database that cannot be reached is `Unavailable`."""
         for attempt in range(attempts):
             try:
-                with self.transaction() as session:
+                with self.transaction(write) as session:
                     return work(session, *args, **kwargs)
             except OperationalError as exc:
-                if not (self.is_sqlite and "locked" in str(exc)) or attempt == attempts - 1:
+                if self.is_sqlite and "locked" in str(exc) and attempt < attempts - 1:
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                raise self.unavailable(exc) from exc
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
                     raise
-                time.sleep(0.05 * (attempt + 1))
+                raise self.unavailable(exc) from exc
+
+    def unavailable(self, exc: Exception) -> Unavailable:
+        log.warning("database %s: %s", self.url.render_as_string(hide_password=True), str(exc).splitlines()[0])
+        return Unavailable(RETRY_MESSAGE)
+
+    def check(self) -> None:
+        """SQLite: refuse work when the path no longer holds the file this process opened (removed or
+        replaced: what is written would be lost), or when its `-shm` file was truncated under our
+        open connections (touching the mapping would kill the process with SIGBUS)."""
+        if self.file is None:
+            return
+        path, opened = self.file
+        try:
+            found = os.stat(path)
+        except OSError:
+            found = None
+        if found is None or (found.st_dev, found.st_ino) != opened:
+            log.error("database file %s was removed or replaced while the server ran: restart it", path)
+            raise Unavailable(f"{RETRY_MESSAGE} (the database file was removed or replaced: restart the server)")
+        pool = self.engine.pool
+        if pool.checkedin() + pool.checkedout() == 0:
+            return  # no connection maps the -shm: the next one sets it up afresh
+        try:
+            shm = os.stat(path + "-shm").st_size
+        except OSError:
+            return
+        if shm < SHM_REGION:
+            log.error("database file %s-shm was truncated under the running server: restart it", path)
+            raise Unavailable(f"{RETRY_MESSAGE} (the database's -shm file was truncated: restart the server)")
+
+    def ping(self) -> None:
+        """Unavailable unless the database answers a read now (the health check)."""
+        self.run(lambda session: session.execute(text("SELECT 1")), attempts=1, write=False)
 
     def upgrade(self, revision: str = "head"):
         """Apply the migrations shipped in kb/migrations (a no-op when already at the newest).
@@ -83,10 +148,23 @@ def alembic_config(url: str):
 
 
 def _sqlite_engine(url):
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # A long busy timeout makes concurrent writers queue instead of failing with "database is locked".
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    options = {"timeout": 30, "check_same_thread": False}
+    file = None
+    if url.database and url.database != ":memory:":
+        path = Path(url.database).absolute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o644))  # an empty file is an empty database
+            found = path.stat()
+        except OSError as exc:
+            raise Unavailable(f"{RETRY_MESSAGE} (cannot open {path}: {exc.strerror})") from exc
+        file = (str(path), (found.st_dev, found.st_ino))
+        # mode=rw: a connection opened after the file was removed fails instead of making an empty one.
+        uri = f"{path.as_uri()}?mode=rw"
+        engine = create_engine(url, creator=lambda: sqlite3.connect(uri, uri=True, **options))
+    else:
+        engine = create_engine(url, connect_args=options)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -101,10 +179,12 @@ def _sqlite_engine(url):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # Take the write lock at the start: every transaction here reads and then writes.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that reads and then writes takes the write lock at the start; one that only
+        # reads (Database.run(write=False)) does not, so it never waits behind a writer.
+        read_only = connection.get_execution_options().get("kb_read_only")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-    return engine
+    return engine, file
 
 
 _databases: dict[str, Database] = {}
@@ -118,7 +198,11 @@ def open_database(url: str, upgrade: bool = True) -> Database:
         if url not in _databases:
             database = Database(url)
             if upgrade:
-                database.upgrade()
+                try:
+                    database.upgrade()
+                except OperationalError as exc:
+                    database.dispose()
+                    raise database.unavailable(exc) from exc
             _databases[url] = database
         return _databases[url]
 

@@ -56,3 +56,10 @@ class Unauthorized(KBError):
 
     status = 401
     code = "unauthorized"
+
+
+class Unavailable(KBError):
+    """A part the request needs (the ticket database) cannot be reached now; trying again later works."""
+
+    status = 503
+    code = "unavailable"

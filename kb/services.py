@@ -7,8 +7,12 @@ that on purpose, in `kb serve` and `kb worker`, before the first customer arrive
 from __future__ import annotations
 
 import threading
+import time
 
 from kb.config import Settings
+from kb.errors import Unavailable
+
+OPEN_RETRY = 2.0  # seconds between attempts to open a database that could not be opened
 
 
 class Services:
@@ -17,6 +21,8 @@ class Services:
         self._duplicate_embed = duplicate_embed  # tests bring a stand-in; otherwise the e5 model
         self._lock = threading.Lock()
         self._database = None
+        self._database_retry_at = 0.0
+        self._database_problem = ""
         self._desk = None
         self._votes = None
         self._questions = None
@@ -31,13 +37,29 @@ class Services:
 
     @property
     def database(self):
-        """The database (tickets, votes), migrated to the newest schema on first use."""
+        """The database (tickets, votes), migrated to the newest schema on first use. One that
+        cannot be opened is `Unavailable` (a 503), tried again at most every OPEN_RETRY seconds."""
         with self._lock:
             if self._database is None:
                 from kb.db import open_database
 
-                self._database = open_database(self.settings.database_url)
+                if time.monotonic() < self._database_retry_at:
+                    raise Unavailable(self._database_problem)
+                try:
+                    self._database = open_database(self.settings.database_url)
+                except Unavailable as exc:
+                    self._database_retry_at = time.monotonic() + OPEN_RETRY
+                    self._database_problem = exc.message
+                    raise
             return self._database
+
+    def database_problem(self) -> str | None:
+        """What keeps the database from answering now (health shows it), or None."""
+        try:
+            self.database.ping()
+        except Unavailable as exc:
+            return exc.message
+        return None
 
     @property
     def desk(self):
@@ -98,7 +120,12 @@ class Services:
         """Load the index and models and open the database now, so the first customer does not wait."""
         from kb.errors import IndexBroken, IndexMissing
 
-        self.database  # noqa: B018 (migrates before the first request)
+        try:
+            self.database  # noqa: B018 (migrates before the first request)
+        except Unavailable as exc:  # search serves anyway; tickets answer 503 until the database is back
+            cause = str(exc.__cause__ or exc.message).splitlines()[0]
+            log(f"the database cannot be opened now ({cause}): search and articles are served; "
+                "tickets answer 503 until it can be, tried again every few seconds")
         try:
             searcher = self.searcher
         except IndexBroken:  # get_searcher logged it; the server starts: search 503, the ticket pages work

@@ -98,9 +98,12 @@ def article(article_id):
 def health():
     """Whether the service can answer
 
-    A 503 until the search index is built."""
+    A 503 until the search index is built. `degraded` (still a 200: search answers) when the
+    ticket database does not, with `database` saying why; tickets answer 503 meanwhile."""
     s = searcher()
-    return jsonify({"status": "ok", "articles": len(s.articles), "built_at": s.manifest["built_at"]})
+    problem = services().database_problem()
+    return jsonify({"status": "degraded" if problem else "ok", "articles": len(s.articles),
+                    "built_at": s.manifest["built_at"], "database": problem or "ok"})
 
 
 @bp.get("/openapi.json")

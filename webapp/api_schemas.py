@@ -65,7 +65,8 @@ ERRORS = {
     413: "the body is larger than 1 MiB (request_entity_too_large)",
     429: "too many requests from this client: wait the seconds of the Retry-After header (too_many_requests)",
     500: "an error on our side, logged; the message gives no details (internal_error)",
-    503: "the search index is not built yet (index_missing)",
+    503: ("the search index is not built yet (index_missing), or the ticket database cannot be reached now "
+          "(unavailable): try again after the seconds of the Retry-After header"),
 }
 
 
@@ -115,9 +116,10 @@ class Article(Shape):
 
 
 class Health(Shape):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(description="degraded: search answers, the ticket database does not")
     articles: int = Field(ge=0, description="articles in the loaded index")
     built_at: str = Field(description="when the index was built, local time with its offset (+0300)")
+    database: str = Field(description="ok, or what keeps the ticket database from answering")
 
 
 # --- tickets --------------------------------------------------------------------------------------

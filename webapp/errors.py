@@ -11,8 +11,10 @@ from flask import Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import KBError
+from kb.errors import KBError, Unavailable
 from webapp.i18n import language
+
+RETRY_AFTER = 5  # seconds, on a 503 of a part that cannot be reached (the ticket database)
 
 # The title and explanation of each error page, in the visitor's language (webapp/translations).
 TEXTS = {
@@ -68,8 +70,11 @@ def register(app):
             response = error_response(exc.status, exc.code, exc.message)
             if exc.status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-            return response
-        return error_page(exc.status, exc.message)
+        else:
+            response = error_page(exc.status, exc.message)
+        if isinstance(exc, Unavailable):
+            response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -53,7 +53,7 @@ def _links(token: str) -> dict:
 
 
 @bp.post("")
-@operation({201: TicketCreated, 202: TicketJoined}, (400, 413, 429, 500), json=TicketRequest, tag="tickets")
+@operation({201: TicketCreated, 202: TicketJoined}, (400, 413, 429, 500, 503), json=TicketRequest, tag="tickets")
 def create():
     """Ask a question as a ticket
 

@@ -267,7 +267,7 @@ class QueryLog:
                      "opened": q.opened, "opened_pos": q.opened_pos, "vote": q.vote, "ticket": q.ticket}
                     for q in session.scalars(query)]
 
-        yield from self.db.run(read)
+        yield from self.db.run(read, write=False)
 
     def daily(self, since: date | None = None, until: date | None = None) -> list[dict]:
         """Counts per (day, source, lang) in [since, until): asked, answered, no_match, opened, helpful,
@@ -286,7 +286,7 @@ class QueryLog:
                 query = query.where(QuestionDay.day < until)
             return [(d.day, d.source, d.lang, {k: getattr(d, k) for k in COUNTS}) for d in session.scalars(query)]
 
-        for day, source, lang, counts in self.db.run(read):
+        for day, source, lang, counts in self.db.run(read, write=False):
             _add(totals, day, source, lang, counts)
         return [{"day": day, "source": source, "lang": lang, **counts}
                 for (day, source, lang), counts in sorted(totals.items())]

@@ -80,7 +80,7 @@ class Board:
                               for o in operators],
             }
 
-        return self.db.run(work)
+        return self.db.run(work, write=False)
 
     def reassign(self, number: int, lead_login: str, to_login: str, note: str = "",
                  now: datetime | None = None) -> dict:

@@ -94,7 +94,7 @@ class Calls:
             if not 5 <= len(value.lstrip("+")) <= 20:
                 return []
             column = Customer.phone
-        return self.db.run(_tickets_of, column, value, limit)
+        return self.db.run(_tickets_of, column, value, limit, write=False)
 
 
 def _tickets_of(session, column, value, limit) -> list[dict]:

@@ -25,7 +25,7 @@ from kb.desk.records import (
 )
 from kb.desk.shapes import summary
 from kb.desk.tables import CHANNELS, UNSOLVED, Counter, Customer, Ticket, TicketEvent
-from kb.errors import Conflict, InvalidInput
+from kb.errors import Conflict, InvalidInput, Unavailable
 from kb.text import same_text
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,10 @@ class Intake:
         since = now - timedelta(hours=self.rules.duplicate_window_hours)
         try:
             # The open questions are embedded with the new one (once each: the desk caches them by text).
-            candidates = self.db.run(_open_questions_of, request["email"], request["phone"], since)
+            candidates = self.db.run(_open_questions_of, request["email"], request["phone"], since, write=False)
             return self._vectors.vectors([text] + [meaning_text(q) for _, q in candidates])[0]
+        except Unavailable:
+            raise  # the database, not the model: the ticket cannot be registered now either
         except Exception:  # a broken model must not stop a question from being registered
             log.exception("duplicate check by meaning failed; comparing exact text only")
             return None

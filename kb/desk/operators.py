@@ -55,7 +55,8 @@ def add_operator(db: Database, login: str, name: str, password: str, *, tier: in
 
 
 def list_operators(db: Database) -> list[dict]:
-    return db.run(lambda s: [operator_dict(o) for o in s.scalars(select(Operator).order_by(Operator.login))])
+    return db.run(lambda s: [operator_dict(o) for o in s.scalars(select(Operator).order_by(Operator.login))],
+                  write=False)
 
 
 def authenticate(db: Database, login: str, password: str) -> dict | None:
@@ -89,7 +90,7 @@ def operator_by_session(db: Database, session_id: str) -> dict | None:
             return None
         return operator_dict(operator)
 
-    return db.run(work)
+    return db.run(work, write=False)
 
 
 def change_password(db: Database, login: str, old: str, new: str) -> dict:

@@ -26,7 +26,7 @@ class Queue:
     def status(self, token: str, now: datetime | None = None) -> dict:
         """What the customer's status page shows."""
         token = checked_token(token)  # a malformed link is not looked up at all
-        return self.db.run(lambda s: self._status(s, ticket_by_token(s, token), as_utc(now)))
+        return self.db.run(lambda s: self._status(s, ticket_by_token(s, token), as_utc(now)), write=False)
 
     def _status(self, session, ticket: Ticket, now: datetime) -> dict:
         place = expected = None
@@ -83,7 +83,7 @@ class Queue:
             return [dict(summary(t), customer=t.customer.name or t.customer.email or t.customer.phone or "")
                     for t in session.scalars(query.options(joinedload(Ticket.customer)))]
 
-        return self.db.run(work)
+        return self.db.run(work, write=False)
 
     def show(self, number: int) -> dict:
         """Everything about one ticket, with its whole history, for operators."""
@@ -101,7 +101,7 @@ class Queue:
                                  "tier": e.tier, "note": e.note, "late": e.late,
                                  "first_response": e.first_response} for e in ticket.events])
 
-        return self.db.run(work)
+        return self.db.run(work, write=False)
 
 
 def customer_messages(ticket: Ticket) -> list[dict]:

@@ -64,7 +64,7 @@ def monthly_report(db: Database, month: str) -> dict:
         names = dict(session.execute(select(Operator.id, Operator.login)).all())
         return rows, names
 
-    rows, names = db.run(work)
+    rows, names = db.run(work, write=False)
     by_operator, by_tier, by_channel = defaultdict(_Tally), defaultdict(_Tally), defaultdict(_Tally)
     for event, channel, created_at in rows:
         person = event.owner_id if event.kind in ("escalated", "rated") else event.operator_id
@@ -122,7 +122,7 @@ def tickets_per_day(db: Database, since, until) -> dict:
 
     days = {since + timedelta(days=n): {"day": since + timedelta(days=n), **{f"tier_{t}": 0 for t in TIERS}, "total": 0}
             for n in range((until - since).days + 1)}
-    for at, tier in db.run(read):
+    for at, tier in db.run(read, write=False):
         slot = days[at.date()]
         slot[f"tier_{tier}"] += 1
         slot["total"] += 1

@@ -48,7 +48,8 @@ def create_token(db: Database, name: str, role: str, created_by: int | None = No
 
 
 def list_tokens(db: Database) -> list[dict]:
-    return db.run(lambda s: [token_dict(t) for t in s.scalars(select(ApiToken).order_by(ApiToken.id.desc()))])
+    return db.run(lambda s: [token_dict(t) for t in s.scalars(select(ApiToken).order_by(ApiToken.id.desc()))],
+                  write=False)
 
 
 def revoke_token(db: Database, token_id: int, now: datetime | None = None) -> dict:

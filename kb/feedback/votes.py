@@ -101,7 +101,7 @@ class Votes:
             found = {bool(helpful): number for helpful, number in rows}
             return {"helpful": found.get(True, 0), "not_helpful": found.get(False, 0)}
 
-        return self.db.run(count)
+        return self.db.run(count, write=False)
 
     def per_article(self, since: datetime, until: datetime) -> dict[str, dict]:
         """The votes cast in [since, until) per article: {article_id: {"helpful", "not_helpful",
@@ -113,7 +113,7 @@ class Votes:
                                    .where(Vote.created_at >= start, Vote.created_at < end)).all()
 
         found: dict[str, dict] = {}
-        for article_id, helpful, question in self.db.run(read):
+        for article_id, helpful, question in self.db.run(read, write=False):
             slot = found.setdefault(article_id, {"helpful": 0, "not_helpful": 0, "unhelpful_questions": {}})
             slot["helpful" if helpful else "not_helpful"] += 1
             if not helpful and question:
@@ -137,4 +137,4 @@ class Votes:
                      "position": vote.position, "created_at": vote.created_at}
                     for vote in session.scalars(query)]
 
-        return self.db.run(read)
+        return self.db.run(read, write=False)

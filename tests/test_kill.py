@@ -1,0 +1,188 @@
+"""A real `kb serve` process on a loopback port (issue 18, "Faults"): killed with SIGKILL in the middle
+of ticket creations it loses none that were confirmed (201); a SQLite `-shm` file truncated or made
+unwritable under it is a 503 for tickets, not a SIGBUS that ends the process."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+KB = Path(sys.executable).parent / "kb"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`kb serve` over `database_url` with no search index (the ticket API needs none); the duplicate
+    check uses MiniLM, the quickest encoder to load."""
+
+    def __init__(self, tmp_path: Path, database_url: str):
+        self.port = free_port()
+        self.log = tmp_path / f"serve-{self.port}.log"
+        env = dict(os.environ, KB_DATABASE_URL=database_url, KB_INDEX=str(tmp_path / "no-index"),
+                   KB_INSTANCE=str(tmp_path / "instance"), KB_SECRET_KEY="test-secret-key",
+                   KB_DUPLICATE_EMBEDDER="minilm", KB_RATE_TICKETS="1000000 per minute")
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen([str(KB), "serve", "--port", str(self.port), "--threads", "8"],
+                                            env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                self.request("GET", "/api/v1/health")
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    pytest.fail(f"kb serve did not start:\n{self.log.read_text()}")
+                time.sleep(0.2)
+
+    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 60) -> tuple[int, dict]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def ticket(self, name: str) -> tuple[int, dict]:
+        return self.request("POST", "/api/v1/tickets", {"question": f"Where is my parcel {name}?",
+                                                        "email": f"{name}@example.com"})
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+
+def stored_numbers(database_url: str) -> set[int]:
+    from sqlalchemy import create_engine, select
+
+    from kb.desk.tables import Ticket
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return set(connection.scalars(select(Ticket.number)))
+    finally:
+        engine.dispose()
+
+
+def test_sigkill_mid_load_loses_no_confirmed_ticket(tmp_path, db_url):
+    server = Server(tmp_path, db_url)
+    try:
+        assert server.ticket("first")[0] == 201  # loads the duplicate check's encoder before the load
+        confirmed: list[int] = [1]
+        cut = []  # requests the kill cut short: never confirmed, so they may or may not be stored
+        stop = threading.Event()
+
+        def customer(who: int):
+            sent = 0
+            while not stop.is_set():
+                sent += 1
+                try:
+                    status, body = server.ticket(f"c{who}-{sent}")
+                except OSError:
+                    cut.append(who)
+                    return
+                assert status == 201, body
+                confirmed.append(body["number"])
+
+        customers = [threading.Thread(target=customer, args=(n,), daemon=True) for n in range(8)]
+        for each in customers:
+            each.start()
+        deadline = time.monotonic() + 60
+        while len(confirmed) < 60 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(server.process.pid, signal.SIGKILL)  # mid-way: every customer has a request on the wire
+        stop.set()
+        for each in customers:
+            each.join(30)
+        server.process.wait(10)
+    finally:
+        server.stop()
+
+    stored = stored_numbers(db_url)
+    lost = set(confirmed) - stored
+    print(f"\n{len(confirmed)} confirmed, {len(cut)} cut by the kill, {len(stored)} stored, {len(lost)} lost")
+    assert len(confirmed) >= 60 and not lost
+    assert len(confirmed) == len(set(confirmed))
+
+    # A server started again over the same database numbers on from there.
+    again = Server(tmp_path, db_url)
+    try:
+        status, body = again.ticket("after")
+        assert status == 201 and body["number"] == max(stored) + 1
+    finally:
+        again.stop()
+
+
+def shm_made_unusable(shm: Path, how: str) -> None:
+    if how == "truncated":
+        os.truncate(shm, 0)
+        return
+    os.truncate(shm, 0)
+    shm.chmod(0o444)  # root ignores this; the immutable flag holds for root too
+    if subprocess.run(["chattr", "+i", str(shm)], check=False, capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+
+
+@pytest.mark.parametrize("how", ["truncated", "unwritable"])
+def test_broken_shm_is_a_503_not_a_sigbus(tmp_path, sqlite_template, how):
+    """SQLite maps `kb.sqlite-shm` (the WAL index) into the process: a file cut short under it turned
+    the next ticket into a SIGBUS that killed the server. Now tickets answer 503, the rest serves."""
+    import shutil
+
+    path = tmp_path / "kb.sqlite"
+    shutil.copy(sqlite_template, path)
+    shm = Path(f"{path}-shm")
+    server = Server(tmp_path, f"sqlite:///{path}")
+    try:
+        assert server.ticket("first")[0] == 201
+        shm_made_unusable(shm, how)
+        status, body = server.ticket("second")
+        assert status == 503 and body["error"]["code"] == "unavailable", body
+        assert server.request("GET", "/api/v1/health")[0] in (200, 503)  # still answering
+        assert server.process.poll() is None
+    finally:
+        subprocess.run(["chattr", "-i", str(shm)], check=False, capture_output=True)
+        server.stop()
+    assert server.process.returncode == -signal.SIGKILL  # ended by the test, not by SIGBUS
+
+
+def test_unwritable_shm_at_start_is_a_503(tmp_path, sqlite_template):
+    """A `-shm` file the server cannot write when it starts: it starts, tickets answer 503."""
+    import shutil
+
+    path = tmp_path / "kb.sqlite"
+    shutil.copy(sqlite_template, path)
+    shm = Path(f"{path}-shm")
+    shm.write_bytes(b"")
+    if subprocess.run(["chattr", "+i", str(shm)], check=False, capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        server = Server(tmp_path, f"sqlite:///{path}")
+        try:
+            status, body = server.ticket("first")
+            assert status == 503 and body["error"]["code"] == "unavailable", body
+            assert server.process.poll() is None
+        finally:
+            server.stop()
+    finally:
+        subprocess.run(["chattr", "-i", str(shm)], check=False, capture_output=True)
+    assert "database cannot be opened" in server.log.read_text()
