@@ -71,6 +71,9 @@ def test_a_visitor_finds_reads_votes_switches_language_and_asks(served, browser)
     expect(page.locator("#expected time")).not_to_be_empty()
     status_link = page.locator(".status-link a")
     token = status_link.get_attribute("href").rsplit("/", 1)[1]
+    # Written out whole by the page's script from the address the browser is on (the server sends it
+    # relative without KB_PUBLIC_URL: it never takes the host from the Host header).
+    expect(status_link).to_have_text(f"{base}/tickets/{token}")
     assert services.desk.status(token)["question"] == question
 
 

@@ -25,7 +25,7 @@ def lines_mixing(html: str, foreign: str, allowed=(), content=()) -> list[str]:
     found = []
     for line in visible_text(html).splitlines():
         line = line.strip()
-        if line in content or line.startswith("http"):
+        if line in content or line.startswith(("http", "/")):  # an address, absolute or relative
             continue
         if line and any(word not in allowed for word in pattern.findall(line)):
             found.append(line)
