@@ -49,6 +49,7 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.file: tuple[str, tuple[int, int]] | None = None  # SQLite: the path and the (device, inode) opened
+        self._shm_seen = 0  # SQLite: the longest its -shm file was seen, to give it back if cut short
         if self.is_sqlite:
             self.engine, self.file = _sqlite_engine(self.url)
             read_options = {"kb_read_only": True}
@@ -92,7 +93,8 @@ class Database:
     def check(self) -> None:
         """SQLite: refuse work when the path no longer holds the file this process opened (removed or
         replaced: what is written would be lost), or when its `-shm` file was truncated under our
-        open connections (touching the mapping would kill the process with SIGBUS)."""
+        open connections (touching the mapping would kill the process with SIGBUS; the length is
+        given back when the file can be written, and work goes on with the next transaction)."""
         if self.file is None:
             return
         path, opened = self.file
@@ -110,9 +112,18 @@ class Database:
             shm = os.stat(path + "-shm").st_size
         except OSError:
             return
-        if shm < SHM_REGION:
-            log.error("database file %s-shm was truncated under the running server: restart it", path)
-            raise Unavailable(f"{RETRY_MESSAGE} (the database's -shm file was truncated: restart the server)")
+        if shm >= SHM_REGION:
+            self._shm_seen = max(self._shm_seen, shm)
+            return
+        try:
+            # Its length back, zero-filled: SQLite finds the WAL index blank and rebuilds it from the
+            # WAL (as after a crash), so the next transaction goes on; this one is refused.
+            os.truncate(path + "-shm", max(self._shm_seen, SHM_REGION))
+            log.error("database file %s-shm was truncated under the running server: length restored", path)
+        except OSError as exc:
+            log.error("database file %s-shm was truncated under the running server and cannot be restored "
+                      "(%s): restart the server once it is writable", path, exc.strerror)
+        raise Unavailable(f"{RETRY_MESSAGE} (the database's -shm file was truncated)")
 
     def ping(self) -> None:
         """Unavailable unless the database answers a read now (the health check)."""
