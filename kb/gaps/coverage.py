@@ -22,7 +22,7 @@ def needing_wordings(database, articles, since: datetime | None = None) -> list[
     """One row per article of `articles` (a search build's dicts: id, title, lang, questions) with
     misses: id, title, lang, wordings, misses, per_wording, suggestion (the id of the open "add"
     suggestion naming it, or None); most misses per wording first."""
-    return database.run(_rows, articles, since)
+    return database.run(_rows, articles, since, write=False)
 
 
 def _rows(session, articles, since) -> list[dict]:

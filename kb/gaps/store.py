@@ -87,9 +87,9 @@ class GapStore:
     def refresh(self, now: datetime | None = None) -> Refresh:
         now = _naive(now) if now else utcnow()
         with self._lock:
-            changes, solved, marks = self.db.run(self._read_changes)
+            changes, solved, marks = self.db.run(self._read_changes, write=False)
             if not changes and not solved:  # nothing new: no model loaded, nothing written
-                return self.db.run(self._unchanged)
+                return self.db.run(self._unchanged, write=False)
             finder = self._finder_for(self._articles())
             texts = [c.question.text for c in changes if is_candidate(c.question)]
             finder.vectors.encode(texts)  # the model runs here, before the write transaction
@@ -199,17 +199,18 @@ class GapStore:
                     status: str = "open") -> list[dict]:
         """The suggested topics, best first, each as `describe()` gives it; with `since`, counted
         over the questions asked since then (topics not asked since are left out)."""
-        return self.db.run(self._list, since and _naive(since), _naive(now) if now else utcnow(), status)
+        return self.db.run(self._list, since and _naive(since), _naive(now) if now else utcnow(), status,
+                           write=False)
 
     def suggestion(self, cluster_id: int, now: datetime | None = None) -> dict:
-        found = self.db.run(self._list, None, _naive(now) if now else utcnow(), None, cluster_id)
+        found = self.db.run(self._list, None, _naive(now) if now else utcnow(), None, cluster_id, write=False)
         if not found:
             raise NotFound(f"no suggestion {cluster_id}")
         return found[0]
 
     def last_run(self) -> datetime | None:
         return self.db.run(lambda session: session.scalar(select(GapCluster.updated_at).order_by(
-            GapCluster.updated_at.desc()).limit(1)))
+            GapCluster.updated_at.desc()).limit(1)), write=False)
 
     def _list(self, session, since, now, status, cluster_id=None) -> list[dict]:
         query = select(GapCluster)
