@@ -22,6 +22,7 @@ from kb.desk.records import (
     required_text,
     text_problem,
     ticket_by_token,
+    token_digest,
 )
 from kb.desk.shapes import summary
 from kb.desk.tables import CHANNELS, UNSOLVED, Counter, Customer, Ticket, TicketEvent
@@ -132,7 +133,8 @@ class Intake:
         """A new ticket's row with the next number, at `tier` with no owner and no events yet."""
         number = session.execute(update(Counter.__table__).where(Counter.name == "ticket_number")
                                  .values(value=Counter.value + 1).returning(Counter.value)).scalar_one()
-        ticket = Ticket(number=number, token=secrets.token_urlsafe(24), customer=customer,
+        token = secrets.token_urlsafe(24)
+        ticket = Ticket(number=number, token=token, token_digest=token_digest(token), customer=customer,
                         question=request["question"], details=request["details"], channel=request["channel"],
                         language=request["language"], search_query=request["search_query"], status="new",
                         tier=tier, created_at=now,

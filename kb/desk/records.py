@@ -1,6 +1,8 @@
 """What every part of the desk needs: the clock, looking tickets and operators up, the history."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from datetime import datetime, timezone
 
@@ -78,9 +80,15 @@ def ticket_by_number(session, number) -> Ticket:
     return ticket
 
 
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def ticket_by_token(session, token) -> Ticket:
-    ticket = session.scalar(select(Ticket).where(Ticket.token == checked_token(token)))
-    if ticket is None:
+    """The ticket of a status link, looked up by the token's digest and then compared in constant time."""
+    token = checked_token(token)
+    ticket = session.scalar(select(Ticket).where(Ticket.token_digest == token_digest(token)))
+    if ticket is None or not hmac.compare_digest(ticket.token.encode("utf-8"), token.encode("utf-8")):
         raise NotFound("no request with this link: check the address you were given")
     return ticket
 

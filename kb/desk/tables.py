@@ -76,6 +76,9 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)  # the customer's key to the status page
+    # Its SHA-256: the status page finds the ticket by this, so the database never compares the secret
+    # itself (a comparison's time could tell how much of a guess was right).
+    token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     question: Mapped[str] = mapped_column(Text)
     details: Mapped[str] = mapped_column(Text, default="")
