@@ -90,6 +90,19 @@ def test_ticket_creation_is_limited_on_the_api_and_the_question_form(sample_inde
     assert app.extensions["kb"].database.run(lambda s: s.scalar(select(func.count(Ticket.id)))) == 2
 
 
+def test_details_and_ratings_added_to_a_request_spend_the_ticket_budget(sample_index, tmp_path):
+    app = limited_app(sample_index, tmp_path, {"WTF_CSRF_ENABLED": False}, rate_tickets="3 per hour")
+    client = app.test_client()
+    token = ask(client, 0).get_json()["status_url"].rstrip("/").rsplit("/", 1)[-1]
+    address = {"REMOTE_ADDR": "203.0.113.7"}
+    api = client.post(f"/api/v1/tickets/{token}/details", json={"text": "It was a blue box."}, environ_base=address)
+    page = client.post(f"/tickets/{token}/details", data={"text": "And it had a red ribbon."}, environ_base=address)
+    assert (api.status_code, page.status_code) == (200, 303)
+    refused = client.post(f"/api/v1/tickets/{token}/details", json={"text": "One more thing."}, environ_base=address)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert client.post(f"/tickets/{token}/rating", data={"rating": "5"}, environ_base=address).status_code == 429
+
+
 def test_votes_are_limited(sample_index, tmp_path):
     app = limited_app(sample_index, tmp_path, {"WTF_CSRF_ENABLED": False}, rate_votes="2 per hour")
     client = app.test_client()
