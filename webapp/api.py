@@ -99,11 +99,16 @@ def health():
     """Whether the service can answer
 
     A 503 until the search index is built. `degraded` (still a 200: search answers) when the
-    ticket database does not, with `database` saying why; tickets answer 503 meanwhile."""
+    ticket database does not, with `database` saying why; tickets answer 503 meanwhile; or when
+    `current` points at a build that did not load, with `index` saying why (the last good build
+    answers meanwhile)."""
+    from kb.search.searcher import skipped_build
+
     s = searcher()
     problem = services().database_problem()
-    return jsonify({"status": "degraded" if problem else "ok", "articles": len(s.articles),
-                    "built_at": s.manifest["built_at"], "database": problem or "ok"})
+    skipped = skipped_build(services().settings.index_dir)
+    return jsonify({"status": "degraded" if problem or skipped else "ok", "articles": len(s.articles),
+                    "built_at": s.manifest["built_at"], "database": problem or "ok", "index": skipped or "ok"})
 
 
 @bp.get("/openapi.json")

@@ -116,10 +116,12 @@ class Article(Shape):
 
 
 class Health(Shape):
-    status: Literal["ok", "degraded"] = Field(description="degraded: search answers, the ticket database does not")
+    status: Literal["ok", "degraded"] = Field(description="degraded: search answers, but the ticket database does "
+                                                          "not, or the newest index build did not load")
     articles: int = Field(ge=0, description="articles in the loaded index")
     built_at: str = Field(description="when the index was built, local time with its offset (+0300)")
     database: str = Field(description="ok, or what keeps the ticket database from answering")
+    index: str = Field(description="ok, or why the build `current` points at is not the one serving")
 
 
 # --- tickets --------------------------------------------------------------------------------------

@@ -308,5 +308,15 @@ def get_searcher(index_dir, reload: bool = False) -> Searcher:
         return loaded
 
 
+def skipped_build(index_dir) -> str | None:
+    """Why `current` is not what serves, when a build it points at did not load (health says so)."""
+    with _searchers_lock:
+        state = _serving.get(str(Path(index_dir).resolve()))
+        failed = state.failed if state is not None else None
+    if failed is not None and failed[0] == current_build(index_dir):
+        return failed[1].message
+    return None
+
+
 def search(query, lang=None, limit=5, index_dir="index") -> SearchResponse:
     return get_searcher(index_dir).search(query, lang=lang, limit=limit)
