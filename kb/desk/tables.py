@@ -78,7 +78,7 @@ class Ticket(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)  # the customer's key to the status page
     # Its SHA-256: the status page finds the ticket by this, so the database never compares the secret
     # itself (a comparison's time could tell how much of a guess was right).
-    token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_digest: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     question: Mapped[str] = mapped_column(Text)
     details: Mapped[str] = mapped_column(Text, default="")

@@ -16,19 +16,18 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('token_digest', sa.String(length=64), nullable=True))
+    # A plain ADD COLUMN and a unique index: no table rebuild, which SQLite would refuse on the way
+    # back while ticket_events point at the tickets.
+    op.add_column('tickets', sa.Column('token_digest', sa.String(length=64), nullable=True))
     tickets = sa.table('tickets', sa.column('id', sa.Integer), sa.column('token', sa.String),
                        sa.column('token_digest', sa.String))
     bind = op.get_bind()
     for ticket_id, token in bind.execute(sa.select(tickets.c.id, tickets.c.token)).all():
         bind.execute(tickets.update().where(tickets.c.id == ticket_id)
                      .values(token_digest=hashlib.sha256(token.encode('utf-8')).hexdigest()))
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.create_unique_constraint(batch_op.f('uq_tickets_token_digest'), ['token_digest'])
+    op.create_index(op.f('ix_tickets_token_digest'), 'tickets', ['token_digest'], unique=True)
 
 
 def downgrade():
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_tickets_token_digest'), type_='unique')
-        batch_op.drop_column('token_digest')
+    op.drop_index(op.f('ix_tickets_token_digest'), table_name='tickets')
+    op.drop_column('tickets', 'token_digest')
