@@ -26,6 +26,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(base: str, deadline: float, logs, alive=lambda: True) -> None:
+    """Until `base` answers its health check (a server loads its models first); fails with `logs()`
+    when the deadline passes or `alive()` says the server is gone."""
+    while True:
+        try:
+            if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or still loading its models
+            pass
+        if time.monotonic() > deadline or not alive():
+            pytest.fail(logs())
+        time.sleep(0.5)
+
+
 @pytest.fixture
 def deployment(tmp_path, sample_index, db_url):
     if not db_url.startswith("postgresql"):
@@ -54,15 +68,8 @@ def deployment(tmp_path, sample_index, db_url):
         servers.append(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 180
     for base in servers:  # both load their models at once
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or still loading its models
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("a server did not come up:\n" + "\n".join(p.read_text() for p in tmp_path.glob("*.log")))
-            time.sleep(0.5)
+        wait_until_serving(base, deadline, lambda: "a server did not come up:\n" + "\n".join(
+            p.read_text() for p in tmp_path.glob("*.log")))
     yield servers, start, articles, index
     for process in processes:
         process.kill()
@@ -141,15 +148,7 @@ def test_kb_serve_with_workers_runs_that_many_processes_over_one_database(tmp_pa
                                   stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                   cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or still loading its models
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, log.read_text()
-            time.sleep(0.5)
+        wait_until_serving(base, time.monotonic() + 180, log.read_text, alive=lambda: server.poll() is None)
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         assert len(children) == 2  # the master and two workers
         numbers, lock = [], threading.Lock()
