@@ -180,7 +180,7 @@ def test_kb_gaps_eval_replays_a_slice_of_a_gap_set(tmp_path, cache_dir, monkeypa
     shared = Path(__file__).resolve().parent.parent / "index" / "cache"
     (out / "cache").symlink_to(shared if shared.is_dir() else cache_dir)
     result = CliRunner().invoke(main, ["--index-dir", str(index), "gaps", "eval", str(GAP_SET), "--json",
-                                       "--no-tune", "--embedders", "use", "--first", "300"])
+                                       "--no-tune", "--embedders", "use", "--first", "300", "--topics"])
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.output.strip().splitlines()[-1])
     for key in ("topic_recall", "small_topic_recall", "precision", "fragmentation", "noise"):
@@ -190,6 +190,34 @@ def test_kb_gaps_eval_replays_a_slice_of_a_gap_set(tmp_path, cache_dir, monkeypa
     for s in outcome["suggestions"]:
         assert set(s) >= {"title", "kind", "article", "count", "visitors", "questions"}
         assert s["kind"] in ("missing", "add") and len(s["questions"]) == s["count"]
+    found = {row["topic"] for row in outcome["topics"] if row["found"] and not row["small"]}
+    big = [row for row in outcome["topics"] if not row["small"]]
+    assert outcome["topic_recall"] == round(len(found) / len(big), 4)
+    for row in outcome["topics"]:
+        assert row["in_suggestion"] <= row["reached"] <= row["asked"]
+    assert outcome["topic_recall"] <= outcome["ceiling_topic_recall"]
+
+
+def test_topic_table_counts_what_reached_the_gap_finder_and_the_ceiling_it_sets():
+    from kb.evaluation.gaps import topic_table
+
+    def line(text, topic, kind="gap"):
+        return {"query": text, "kind": kind, "topic": topic}
+
+    stream = ([line(f"wrap {n}", "gift-wrap") for n in range(6)] + [line(f"gone {n}", "lost-parcel") for n in range(5)]
+              + [line(f"points {n}", "points") for n in range(3)] + [line("hi", None, "ood")])
+    failed = [True] * 6 + [True, True, False, False, False] + [True] * 3 + [True]
+    suggestions = [{"kind": "missing", "questions": ["wrap 0", "wrap 1", "wrap 2", "wrap 3", "hi"]},
+                   {"kind": "missing", "questions": ["wrap 4", "wrap 5"]},
+                   {"kind": "add", "article": "points", "questions": ["points 0", "points 1", "points 2"]}]
+    table = topic_table(suggestions, stream, failed)
+    rows = {row["topic"]: row for row in table["topics"]}
+    assert rows["gift-wrap"] == {"topic": "gift-wrap", "asked": 6, "reached": 6, "in_suggestion": 4,
+                                 "suggestion_size": 5, "found": True, "small": False}
+    assert rows["lost-parcel"]["reached"] == 2 and not rows["lost-parcel"]["found"]
+    assert rows["points"]["small"] and not rows["points"]["found"]  # an "add" suggestion does not find a topic
+    # lost-parcel had 2 questions reach the finder: no clustering can find it
+    assert table["ceiling_topic_recall"] == 0.5 and table["ceiling_small_topic_recall"] == 1.0
 
 
 def test_a_question_among_an_articles_phrasings_joins_its_anchor_not_a_new_topic():

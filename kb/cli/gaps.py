@@ -119,8 +119,10 @@ def add(ctx, suggestion, article, by):
 @click.option("--tune/--no-tune", "tune_model", default=True, show_default=True,
               help="Adapt MiniLM to the set's articles first, as `kb eval` does.")
 @click.option("--first", "limit", type=int, help="Only the first N questions of the stream (a quick check).")
+@click.option("--topics", "by_topic", is_flag=True,
+              help="Also one line per missing topic: asked, reached the gap finder, held by its best suggestion.")
 @click.pass_context
-def eval_gaps(ctx, set_dir, as_json, embedders, tune_model, limit):
+def eval_gaps(ctx, set_dir, as_json, embedders, tune_model, limit, by_topic):
     """Replay a gap set (articles/ and stream.jsonl) through the search, cluster what failed, score it."""
     from kb.evaluation.gaps import run_gaps_eval
 
@@ -132,12 +134,21 @@ def eval_gaps(ctx, set_dir, as_json, embedders, tune_model, limit):
         fail(exc.message)
     metrics = outcome["metrics"]
     if as_json:
-        click.echo(json.dumps({**metrics, "suggestions": outcome["suggestions"]}, ensure_ascii=False, default=str))
+        extra = {"topics": outcome["topics"]} if by_topic else {}
+        click.echo(json.dumps({**metrics, "suggestions": outcome["suggestions"], **extra}, ensure_ascii=False,
+                              default=str))
         return
     click.echo(f"set {metrics['set']}: {metrics['questions']} questions, {metrics['candidates']} unanswered or "
                f"weakly answered, {metrics['suggestions']} suggestions")
     for key in METRICS:
         click.echo(f"  {key:<20} {metrics[key]}")
+    click.echo(f"  ceilings (topics with 3+ questions that reached the gap finder): topic_recall "
+               f"{metrics['ceiling_topic_recall']}, small_topic_recall {metrics['ceiling_small_topic_recall']}")
+    if by_topic:
+        click.echo(f"  {'missing topic':<34} {'asked':>5} {'reached':>7} {'held':>4} {'of':>4}  found")
+        for row in outcome["topics"]:
+            click.echo(f"  {row['topic']:<34} {row['asked']:>5} {row['reached']:>7} {row['in_suggestion']:>4} "
+                       f"{row['suggestion_size'] or '-':>4}  {'yes' if row['found'] else 'no'}")
     for s in outcome["suggestions"][:15]:
         where = f"add to {s['article']}" if s["kind"] == "add" else "missing"
         click.echo(f"  - [{where}] {s['title']}  ({s['count']} asked by {s['visitors']})")

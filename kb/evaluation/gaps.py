@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from kb.errors import KBError
-from kb.gaps.inputs import AskedQuestion
+from kb.gaps.inputs import AskedQuestion, is_candidate
 from kb.gaps.tables import GapQuestion
 
 REPLAY_CACHE = Path(os.environ.get("KB_GAPS_CACHE", "/tmp/kb-gaps-cache"))
@@ -135,6 +135,41 @@ def score_suggestions(suggestions: list[dict], stream: list[dict]) -> dict:
     }
 
 
+def topic_table(suggestions: list[dict], stream: list[dict], failed: list[bool]) -> dict:
+    """Per missing topic asked at least 3 times: how often it was asked, how many of those questions
+    reached the gap finder (`failed[k]`: stream line k was unanswered or weakly answered), how many
+    sit in a suggestion of its own, and whether it counts as found. With the ceilings: a topic can
+    only be found when at least 3 of its questions reached the gap finder, so the share of such
+    topics is the highest recall any clustering of this input can reach.
+    """
+    label = {}
+    for item in stream:
+        label.setdefault(item["query"], (item["kind"], item["topic"]))
+    asked = Counter(item["topic"] for item in stream if item["kind"] == "gap")
+    reached = Counter(item["topic"] for item, gone in zip(stream, failed) if gone and item["kind"] == "gap")
+    best: dict[str, tuple[int, int]] = {}  # topic -> (its questions, suggestion size) of its best missing one
+    for s in suggestions:
+        if s["kind"] != "missing" or not s["questions"]:
+            continue
+        topics = Counter(label[q][1] if label[q][0] == "gap" else None for q in s["questions"])
+        topic, n = topics.most_common(1)[0]
+        if topic and n / len(s["questions"]) >= 0.6 and n > best.get(topic, (0, 0))[0]:
+            best[topic] = (n, len(s["questions"]))
+    rows = []
+    for topic, n in sorted(asked.items(), key=lambda item: (-item[1], item[0])):
+        if n < 3:
+            continue
+        held, size = best.get(topic, (0, 0))
+        rows.append({"topic": topic, "asked": n, "reached": reached[topic], "in_suggestion": held,
+                     "suggestion_size": size, "found": held >= 3, "small": n < 5})
+
+    def ceiling(small: bool) -> float:
+        group = [r for r in rows if r["small"] == small]
+        return round(sum(r["reached"] >= 3 for r in group) / len(group), 4) if group else 0.0
+
+    return {"topics": rows, "ceiling_topic_recall": ceiling(False), "ceiling_small_topic_recall": ceiling(True)}
+
+
 # -- the run -----------------------------------------------------------------------------------
 def run_gaps_eval(set_dir, index_base="index", encoders=None, tune_model=True, progress=False,
                   cluster_settings=None, suggestion_settings=None, limit: int | None = None,
@@ -181,8 +216,12 @@ def run_gaps_eval(set_dir, index_base="index", encoders=None, tune_model=True, p
         log.close()
         database.dispose()
     # The log masks what it stores (a card number in a question): score against the same texts.
-    metrics = score_suggestions(suggestions, [{**item, "query": clean_text(item["query"])} for item in stream])
+    cleaned = [{**item, "query": clean_text(item["query"])} for item in stream]
+    metrics = score_suggestions(suggestions, cleaned)
+    table = topic_table(suggestions, cleaned, [is_candidate(record) for record in records])
+    metrics["ceiling_topic_recall"] = table["ceiling_topic_recall"]
+    metrics["ceiling_small_topic_recall"] = table["ceiling_small_topic_recall"]
     metrics["set"] = set_dir.name
     metrics["questions"] = len(records)
     metrics["candidates"] = candidates
-    return {"metrics": metrics, "suggestions": suggestions}
+    return {"metrics": metrics, "suggestions": suggestions, "topics": table["topics"]}
