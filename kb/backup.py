@@ -35,6 +35,7 @@ def tables():
 
 
 def _revision(session) -> str | None:
+    """The schema revision (a session or a connection)."""
     return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
@@ -49,7 +50,7 @@ def _plain(value):
 def export_lines(database: Database) -> Iterator[str]:
     """The whole database as JSON lines, read in one transaction (a consistent snapshot)."""
     with database.engine.connect() as connection, connection.begin():
-        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        revision = _revision(connection)
         counts = {t.name: connection.execute(select(func.count()).select_from(t)).scalar() for t in tables()}
         yield json.dumps({"format": FORMAT, "version": VERSION, "revision": revision,
                           "exported_at": datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat(), "rows": counts})

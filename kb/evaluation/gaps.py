@@ -80,29 +80,38 @@ def replay(set_dir, searcher_factory, stream: list[dict], use_cache: bool = True
 
 
 # -- metrics (the only code that reads kind and topic) -----------------------------------------
+def _labels(stream: list[dict]) -> dict[str, tuple]:
+    """Each question's (kind, topic), by text (a repeated text takes its first label)."""
+    label = {}
+    for item in stream:
+        label.setdefault(item["query"], (item["kind"], item["topic"]))
+    return label
+
+
+def _majority(suggestion: dict, label: dict) -> tuple[str | None, int]:
+    """The missing topic most of a suggestion's questions carry (None for answerable or off-topic
+    ones) and how many carry it."""
+    topics = Counter(label[q][1] if label[q][0] == "gap" else None for q in suggestion["questions"])
+    return topics.most_common(1)[0] if topics else (None, 0)
+
+
 def score_suggestions(suggestions: list[dict], stream: list[dict]) -> dict:
     """topic_recall, small_topic_recall, precision, fragmentation, noise (shared/eval/README.md).
 
     Each suggestion: kind ("missing" | "add"), article (id or None), questions (member texts).
     Questions are matched to the stream by text (a repeated text takes its first label).
     """
-    label = {}
-    for item in stream:
-        label.setdefault(item["query"], (item["kind"], item["topic"]))
+    label = _labels(stream)
     asked = Counter(item["topic"] for item in stream if item["kind"] == "gap")
     big = {t for t, n in asked.items() if n >= 5}
     small = {t for t, n in asked.items() if 3 <= n <= 4}
-
-    def majority(s):
-        topics = Counter(label[q][1] if label[q][0] == "gap" else None for q in s["questions"])
-        topic, n = topics.most_common(1)[0] if topics else (None, 0)
-        return topic, n, len(s["questions"])
 
     found = Counter()
     fragments = Counter()
     right = judged = 0
     for s in suggestions:
-        topic, n, size = majority(s)
+        topic, n = _majority(s, label)
+        size = len(s["questions"])
         share = n / size if size else 0.0
         if s["kind"] == "missing" and topic and share >= 0.6:
             if n >= 3:
@@ -142,17 +151,14 @@ def topic_table(suggestions: list[dict], stream: list[dict], failed: list[bool])
     only be found when at least 3 of its questions reached the gap finder, so the share of such
     topics is the highest recall any clustering of this input can reach.
     """
-    label = {}
-    for item in stream:
-        label.setdefault(item["query"], (item["kind"], item["topic"]))
+    label = _labels(stream)
     asked = Counter(item["topic"] for item in stream if item["kind"] == "gap")
     reached = Counter(item["topic"] for item, gone in zip(stream, failed) if gone and item["kind"] == "gap")
     best: dict[str, tuple[int, int]] = {}  # topic -> (its questions, suggestion size) of its best missing one
     for s in suggestions:
         if s["kind"] != "missing" or not s["questions"]:
             continue
-        topics = Counter(label[q][1] if label[q][0] == "gap" else None for q in s["questions"])
-        topic, n = topics.most_common(1)[0]
+        topic, n = _majority(s, label)
         if topic and n / len(s["questions"]) >= 0.6 and n > best.get(topic, (0, 0))[0]:
             best[topic] = (n, len(s["questions"]))
     rows = []

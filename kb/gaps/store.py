@@ -17,12 +17,12 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import delete, select
 
-from kb.analytics.log import utcnow
+from kb.desk.records import as_utc
 from kb.errors import NotFound
 from kb.gaps.inputs import AskedQuestion, is_candidate
 from kb.gaps.sources import question_changes, ticket_changes, tickets_solved_since
@@ -54,11 +54,6 @@ def _question_of(row: GapQuestion) -> AskedQuestion:
                          ticket=None if row.ticket is None else str(row.ticket), solved_with=row.solved_with)
 
 
-def _naive(moment: datetime) -> datetime:
-    """The database's times are naive UTC (as the query log's and the desk's)."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
-
-
 def _number(ticket: str | None) -> int | None:
     return int(ticket) if ticket and ticket.isdigit() else None
 
@@ -85,7 +80,7 @@ class GapStore:
 
     # -- the worker's step ------------------------------------------------------------------
     def refresh(self, now: datetime | None = None) -> Refresh:
-        now = _naive(now) if now else utcnow()
+        now = as_utc(now)  # the database's times are naive UTC
         with self._lock:
             changes, solved, marks = self.db.run(self._read_changes, write=False)
             if not changes and not solved:  # nothing new: no model loaded, nothing written
@@ -190,7 +185,7 @@ class GapStore:
         """The retention of the query log holds for the finder's copies too: questions asked more
         than `days` days ago are deleted (a topic left with none is dropped at the next run, a
         dismissed one too). Returns how many went."""
-        cutoff = (_naive(now) if now else utcnow()) - timedelta(days=days)
+        cutoff = as_utc(now) - timedelta(days=days)
         return self.db.run(lambda session: session.execute(
             delete(GapQuestion).where(GapQuestion.asked_at < cutoff)).rowcount or 0)
 
@@ -199,11 +194,11 @@ class GapStore:
                     status: str = "open") -> list[dict]:
         """The suggested topics, best first, each as `describe()` gives it; with `since`, counted
         over the questions asked since then (topics not asked since are left out)."""
-        return self.db.run(self._list, since and _naive(since), _naive(now) if now else utcnow(), status,
+        return self.db.run(self._list, since and as_utc(since), as_utc(now), status,
                            write=False)
 
     def suggestion(self, cluster_id: int, now: datetime | None = None) -> dict:
-        found = self.db.run(self._list, None, _naive(now) if now else utcnow(), None, cluster_id, write=False)
+        found = self.db.run(self._list, None, as_utc(now), None, cluster_id, write=False)
         if not found:
             raise NotFound(f"no suggestion {cluster_id}")
         return found[0]
