@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import sys
 import uuid
 from pathlib import Path
 
@@ -10,6 +12,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ARTICLES = ROOT / "articles"
+KB = Path(sys.executable).with_name("kb")  # the console script of this venv
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def make_settings(**values):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import collections
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,18 +19,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import RELAXED_RATES_ENV, SAMPLE_ARTICLES
+from conftest import RELAXED_RATES_ENV, SAMPLE_ARTICLES, free_port
 
 BIN = Path(sys.executable).parent
 SEED = os.environ.get("KB_TEST_FUZZ_SEED", "20261201")
 EXAMPLES = os.environ.get("KB_TEST_FUZZ_EXAMPLES", "20")
 START_TIMEOUT = 240  # seconds for `kb serve` to load and warm up the models (slow on a busy machine)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from conftest import TICKET_TABLES, fake_embed, make_settings
+from conftest import TICKET_TABLES, fake_embed, free_port, make_settings
 
 QUESTION = {"question": "My parcel never arrived, what now?", "channel": "web"}
 
@@ -27,10 +27,7 @@ class Proxy:
 
     def __init__(self, target=("127.0.0.1", 5432)):
         self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        self.port = free_port()
         self.listener = None
         self.sockets: list[socket.socket] = []
 

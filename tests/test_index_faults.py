@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, csrf_of, fake_embed, make_settings
+from conftest import ROOT, csrf_of, fake_embed, free_port, make_settings
 
 from kb.errors import IndexBroken
 
@@ -266,19 +265,13 @@ def test_a_new_build_is_swapped_in_without_a_failed_or_stalled_search(index_dir,
 
 # -- `kb serve` starts over a broken build ----------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_kb_serve_over_a_truncated_faiss_starts_and_serves_the_ticket_pages(index_dir, tmp_path):
     import urllib.error
     import urllib.request
 
     broken_copy(index_dir, "truncated faiss")
     point(index_dir, "broken")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KB_INDEX": str(index_dir), "KB_DATABASE_URL": f"sqlite:///{tmp_path / 'kb.sqlite'}",
            "KB_SECRET_KEY": "test-secret"}
     server = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,

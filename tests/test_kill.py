@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -18,14 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-KB = Path(sys.executable).parent / "kb"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from conftest import KB, free_port
 
 
 class Server:

@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import SAMPLE_ARTICLES
-
-KB = Path(sys.executable).with_name("kb")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import KB, SAMPLE_ARTICLES, free_port
 
 
 def wait_until_serving(base: str, deadline: float, logs, alive=lambda: True) -> None:

@@ -10,17 +10,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import KB, make_settings
 
 EVERY = 0.2  # KB_ESCALATE_EVERY for the worker processes, seconds
-KB = Path(sys.executable).with_name("kb")  # the console script of this venv
 
 
 class WorkerProcess:
