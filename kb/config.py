@@ -248,16 +248,6 @@ class Settings(BaseSettings):
 
     # --- derived ---------------------------------------------------------------------------------
 
-    def ticket_rules_values(self) -> dict:
-        """What kb.desk.rules.TicketRules takes (the desk builds its rules from these)."""
-        return dict(first_response_hours=dict(self.first_response), tier_deadline_hours=dict(self.tier_deadlines),
-                           seniority_weights=dict(self.seniority_weights), auto_assign=self.auto_assign,
-                           working_hours=self.working_hours, timezone=self.timezone,
-                           duplicate_threshold=self.duplicate_threshold,
-                           duplicate_window_hours=self.duplicate_window,
-                           duplicate_embedder=self.duplicate_embedder,
-                           escalate_every_seconds=self.escalate_every)
-
     def effective(self) -> list[tuple[str, str, str]]:
         """(variable, value, help) of every setting, secrets masked: what `kb config` prints."""
         rows = []

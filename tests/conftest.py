@@ -218,10 +218,20 @@ def desk(database):
 def ticket_app(db_url, tmp_path):
     """The web app over an empty ticket database (SQLite and PostgreSQL) and no search index: an
     empty folder keeps the models unloaded; the duplicate check uses the stand-in encoder."""
+    return _ticket_app(db_url, tmp_path)
+
+
+@pytest.fixture
+def quiet_app(db_url, tmp_path):
+    """`ticket_app` with auto-assignment off: new tickets wait in their tier's queue."""
+    return _ticket_app(db_url, tmp_path, auto_assign=False)
+
+
+def _ticket_app(db_url, tmp_path, **values):
     from kb.services import Services
     from webapp import create_app
 
-    settings = make_settings(index_dir=tmp_path / "no-index", database_url=db_url)
+    settings = make_settings(index_dir=tmp_path / "no-index", database_url=db_url, **values)
     return create_app(settings, {"TESTING": True}, services=Services(settings, duplicate_embed=fake_embed))
 
 

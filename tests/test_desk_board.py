@@ -4,8 +4,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from kb.desk.desk import Desk
 from kb.desk.operators import add_operator, update_operator
+from kb.desk.rules import TicketRules
 from kb.errors import Conflict, InvalidInput, NotAllowed
+from tests.conftest import fake_embed
 
 MONDAY = datetime(2025, 3, 3, 10, 0)
 H = timedelta(hours=1)
@@ -21,10 +24,9 @@ def ticket(desk, question="Where is my parcel?", email="ann@example.com", at=MON
 
 
 @pytest.fixture
-def quiet(desk):
+def quiet(database):
     """A desk that leaves new tickets in the queue (no auto-assignment)."""
-    desk.rules.auto_assign = False
-    return desk
+    return Desk(database, TicketRules(auto_assign=False), embed=fake_embed)
 
 
 def test_list_tickets_unowned_gives_the_queue_oldest_first_with_contacts(quiet):

@@ -16,9 +16,8 @@ def desk_of(app):
 
 
 def busy_month(app):
-    """A few tickets handled this month: solved, passed on, one late."""
+    """A few tickets handled this month: solved, passed on, one late (`app` assigns none by itself)."""
     desk = desk_of(app)
-    desk.rules.auto_assign = False
     add_staff(app, "anna")
     add_staff(app, "boris", tier=2)
     now = utcnow()
@@ -50,13 +49,13 @@ def shown(value) -> str:
     return "—" if value is None else str(value)
 
 
-def test_the_month_page_shows_the_numbers_of_monthly_report(ticket_app):
-    month = busy_month(ticket_app)
-    lead = sign_in(ticket_app, "lena", role="lead")
+def test_the_month_page_shows_the_numbers_of_monthly_report(quiet_app):
+    month = busy_month(quiet_app)
+    lead = sign_in(quiet_app, "lena", role="lead")
     page = lead.get(f"/lead/month?month={month}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    report = monthly_report(ticket_app.extensions["kb"].database, month)
+    report = monthly_report(quiet_app.extensions["kb"].database, month)
     operators = cells(html, "operators")
     for row in report["operators"]:
         assert operators[row["login"]][:5] == [shown(row[c]) for c in
@@ -73,9 +72,9 @@ def test_the_month_page_shows_the_numbers_of_monthly_report(ticket_app):
     assert lead.get("/lead/month").get_data(as_text=True).count('class="name"') == html.count('class="name"')
 
 
-def test_the_csv_download(ticket_app):
-    month = busy_month(ticket_app)
-    lead = sign_in(ticket_app, "lena", role="lead")
+def test_the_csv_download(quiet_app):
+    month = busy_month(quiet_app)
+    lead = sign_in(quiet_app, "lena", role="lead")
     answer = lead.get(f"/lead/month.csv?month={month}")
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
     assert answer.headers["Content-Disposition"] == f'attachment; filename="tickets-{month}.csv"'
@@ -99,21 +98,20 @@ def test_operators_may_not_see_the_lead_pages(ticket_app):
         assert anna.get(path).status_code == 403
 
 
-def test_now_shows_counts_late_soon_flagged_holders_and_reassigns(ticket_app):
-    desk = desk_of(ticket_app)
-    desk.rules.auto_assign = False
+def test_now_shows_counts_late_soon_flagged_holders_and_reassigns(quiet_app):
+    desk = desk_of(quiet_app)
     now = utcnow()
     desk.create_ticket("Very late", email="a@example.com", now=now - 30 * H)
     desk.create_ticket("Soon", email="b@example.com", channel="social", now=now - 0.5 * H)
     desk.create_ticket("Held", email="c@example.com", channel="email", now=now)
     desk.create_ticket("Flagged one", email="d@example.com", now=now - 200 * H)
-    add_staff(ticket_app, "anna")
-    add_staff(ticket_app, "olga")
-    add_staff(ticket_app, "tom", tier=3)
+    add_staff(quiet_app, "anna")
+    add_staff(quiet_app, "olga")
+    add_staff(quiet_app, "tom", tier=3)
     desk.take(3, "anna")
     for hours in (180, 140, 100):  # 1 -> 2 -> 3 -> flagged
         desk.escalate_overdue(now=now - hours * H)
-    lead = sign_in(ticket_app, "lena", role="lead")
+    lead = sign_in(quiet_app, "lena", role="lead")
     html = lead.get("/lead/now").get_data(as_text=True)
     tier1 = html.split('data-tier="1"')[1].split("</section>")[0]
     assert re.search(r'class="unowned">2<', tier1) and re.search(r'class="open">1<', tier1)
@@ -133,3 +131,4 @@ def test_now_shows_counts_late_soon_flagged_holders_and_reassigns(ticket_app):
     assert desk.show(1)["owner"] == "olga"
     refused = lead.post("/desk/tickets/4/reassign", data={"csrf_token": token, "to": "olga", "back": "now"})
     assert refused.status_code == 400 and "tier 3" in refused.get_data(as_text=True)
+

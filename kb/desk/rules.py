@@ -1,38 +1,55 @@
-"""The desk's rules: deadlines by channel and tier, assignment, duplicate detection.
+"""The desk's rules: deadlines by channel and tier, assignment, duplicate detection, working hours.
 
-Declared once, in `kb.config.Settings`; `TicketRules()` holds the defaults, `from_settings` the
-effective values.
+Each rule names the setting it comes from (`KB_...`, declared once with its default, help and parsing
+in `kb.config.Settings`): `from_settings` reads those, and `TicketRules()` the declared defaults,
+read the first time they are needed. Importing this module builds no settings, so the desk can be
+imported without what the settings check (the rate-limit syntax, for one).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
+from functools import cache
+from operator import attrgetter
+from typing import TYPE_CHECKING
 
-from kb.config import DeclaredSettings, Settings
+if TYPE_CHECKING:
+    from kb.config import Settings
 
 
-def _default(name: str):
-    return field(default_factory=lambda: _DEFAULTS[name])
+def _setting(name: str):
+    """A rule read from the setting `name`; without a value given, that setting's declared default."""
+    return field(default_factory=lambda: _read(_declared(), name), metadata={"setting": name})
 
 
-@dataclass
+def _read(settings: Settings, name: str):
+    return copy.copy(attrgetter(name)(settings))  # a copy: the rules never share a dict with the settings
+
+
+@cache
+def _declared() -> Settings:
+    from kb.config import DeclaredSettings
+
+    return DeclaredSettings()
+
+
+@dataclass(frozen=True)
 class TicketRules:
-    """Deadlines, assignment and duplicate detection for tickets."""
+    """Deadlines, assignment, duplicate detection and working hours for tickets."""
 
-    first_response_hours: dict[str, float] = _default("first_response_hours")
-    tier_deadline_hours: dict[int, float] = _default("tier_deadline_hours")
+    first_response_hours: dict[str, float] = _setting("first_response")
+    tier_deadline_hours: dict[int, float] = _setting("tier_deadlines")
     # Share of new tickets by seniority (years in the team); newcomers get fewer.
-    seniority_weights: dict[int, float] = _default("seniority_weights")
-    auto_assign: bool = _default("auto_assign")
-    working_hours: str = _default("working_hours")
-    timezone: str = _default("timezone")
-    duplicate_threshold: float = _default("duplicate_threshold")
-    duplicate_window_hours: float = _default("duplicate_window_hours")
-    duplicate_embedder: str = _default("duplicate_embedder")
-    escalate_every_seconds: float = _default("escalate_every_seconds")
+    seniority_weights: dict[int, float] = _setting("seniority_weights")
+    auto_assign: bool = _setting("auto_assign")
+    working_hours: str = _setting("working_hours")
+    timezone: str = _setting("timezone")
+    duplicate_threshold: float = _setting("duplicate_threshold")
+    duplicate_window_hours: float = _setting("duplicate_window")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "TicketRules":
-        return cls(**settings.ticket_rules_values())
+    def from_settings(cls, settings: Settings) -> TicketRules:
+        return cls(**{rule.name: _read(settings, rule.metadata["setting"]) for rule in fields(cls)})
 
     def first_response_target(self, channel: str) -> float:
         return self.first_response_hours.get(channel, 4.0)
@@ -43,7 +60,3 @@ class TicketRules:
     def seniority_weight(self, seniority: int) -> float:
         known = [level for level in sorted(self.seniority_weights) if level <= seniority]
         return self.seniority_weights[known[-1]] if known else 1.0
-
-
-# The declared defaults, read without the environment.
-_DEFAULTS = DeclaredSettings().ticket_rules_values()
