@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from kb.db import Database
 from kb.desk.operators import find_operator
-from kb.desk.records import MAX_TEXT, acting_operator, as_utc, checked_text, record_event, ticket_by_number
+from kb.desk.records import MAX_TEXT, Clock, acting_operator, checked_text, record_event, run_change, ticket_by_number
 from kb.desk.shapes import summary
 from kb.desk.tables import TIERS, UNSOLVED, Operator, Ticket
 from kb.errors import Conflict, InvalidInput, NotAllowed
@@ -32,10 +33,13 @@ def _row(ticket: Ticket) -> dict:
 class Board:
     """The leads' view of the desk (a part of `Desk`)."""
 
+    def __init__(self, db: Database, clock: Clock):
+        self.db, self.clock = db, clock
+
     def board(self, now: datetime | None = None) -> dict:
         """Open tickets per tier; overdue and due-within-two-hours lists; flagged top-tier escalations;
         per operator the tickets they hold; the operators a ticket can be given to."""
-        now = as_utc(now)
+        now = self.clock(now)
 
         def work(session):
             tickets = session.scalars(select(Ticket).where(Ticket.status.in_(UNSOLVED))
@@ -89,7 +93,7 @@ class Board:
         The "assigned" event names the new owner as its operator, as every assignment does (the monthly
         report counts it as a ticket they received); its note says which lead did it and why."""
         note = checked_text(note, "the note", MAX_TEXT)
-        return self._run(self._reassign, number, lead_login, to_login, note, as_utc(now))
+        return run_change(self.db, self._reassign, number, lead_login, to_login, note, self.clock(now))
 
     def _reassign(self, session, number, lead_login, to_login, note, now):
         lead = acting_operator(session, lead_login)

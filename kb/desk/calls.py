@@ -17,11 +17,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from kb.desk.intake import _customer, _validate_request
-from kb.desk.records import MAX_ARTICLE_ID, MAX_TEXT, acting_operator, as_utc, record_event, text_problem
+from kb.db import Database
+from kb.desk.customers import checked_request, customer_for
+from kb.desk.intake import Intake
+from kb.desk.records import MAX_ARTICLE_ID, MAX_TEXT, Clock, acting_operator, record_event, run_change
 from kb.desk.shapes import summary
 from kb.desk.tables import Customer, Ticket
+from kb.desk.workflow import Workflow
 from kb.errors import InvalidInput
+from kb.text import text_problem
 
 OUTCOMES = ("answered", "open", "pass_on")
 MAX_CONTACT = 320
@@ -29,7 +33,11 @@ HISTORY = 10
 
 
 class Calls:
-    """Registering a call and looking up a caller's earlier tickets (a part of `Desk`)."""
+    """Registering a call and looking up a caller's earlier tickets (a part of `Desk`): the ticket is
+    made by `intake` and solved or passed on by `workflow`, in the call's one transaction."""
+
+    def __init__(self, db: Database, clock: Clock, intake: Intake, workflow: Workflow):
+        self.db, self.clock, self.intake, self.workflow = db, clock, intake, workflow
 
     def register_call(self, login: str, question: str, *, email: str | None = None, phone: str | None = None,
                       name: str = "", channel: str = "phone", outcome: str = "answered",
@@ -37,10 +45,10 @@ class Calls:
                       search_query: str | None = None, now: datetime | None = None) -> dict:
         """Register the call as a ticket owned by `login`, in one transaction; every problem with
         the input is reported at once (InvalidInput) and then nothing is written."""
-        now = as_utc(now)
+        now = self.clock(now)
         problems = []
         try:
-            request = _validate_request(question, channel, None, name, email, phone, search_query, "")
+            request = checked_request(question, channel, None, name, email, phone, search_query, "")
         except InvalidInput as exc:
             request = None
             problems.append(exc.message)
@@ -58,13 +66,13 @@ class Calls:
             problems.append("a note for the next tier (what was tried, why it goes up) is required")
         if problems:
             raise InvalidInput("; ".join(problems))
-        return self._run(self._register_call, login, request, outcome, answer, article_id, note, now)
+        return run_change(self.db, self._register_call, login, request, outcome, answer, article_id, note, now)
 
     def _register_call(self, session, login, request, outcome, answer, article_id, note, now):
         operator = acting_operator(session, login)  # editors and inactive accounts are refused here
-        customer = _customer(session, request, now)
+        customer = customer_for(session, request, now)
         # The call is worked at the tier of whoever took it: passed on from tier 2, it goes to tier 3.
-        ticket = self._new_ticket(session, customer, request, now, tier=operator.tier)
+        ticket = self.intake.new_ticket(session, customer, request, now, tier=operator.tier)
         record_event(session, ticket, "created", now, actor="operator", operator=operator,
                      note=f"via {ticket.channel}, registered by {operator.login}")
         record_event(session, ticket, "assigned", now, actor="operator", operator=operator, owner_id=None,
@@ -72,9 +80,9 @@ class Calls:
         ticket.owner, ticket.status, ticket.assigned_at = operator, "open", now
         session.flush()
         if outcome == "answered":
-            self._solve(session, ticket.number, operator.login, answer, article_id, now)
+            self.workflow.solve_in(session, ticket.number, operator.login, answer, article_id, now)
         elif outcome == "pass_on":
-            self._pass_on(session, ticket.number, operator.login, note, now)
+            self.workflow.pass_on_in(session, ticket.number, operator.login, note, now)
         return dict(summary(ticket), token=ticket.token, outcome=outcome, article_id=ticket.article_id,
                     joined=False)
 

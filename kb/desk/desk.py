@@ -2,47 +2,45 @@
 
 Rules (see README, "Tickets"): one owner at a time; the owner solves it or passes it on to the
 next tier with a note; overdue tickets go up a tier by themselves; every change is an event.
-`Desk` is the one entry point for the `kb` command and the web app; its parts live in `intake`,
-`workflow`, `routing` and `queue`. Every method takes `now` (naive UTC) so deadlines can be tested
-without waiting.
+`Desk` is the one entry point for the `kb` command, the web app and the worker: a thin facade over
+its parts, each built from the database, the rules and the clock, that call one another only
+through public methods. Every method takes `now` (naive UTC) so deadlines can be tested without
+waiting.
 """
 from __future__ import annotations
-
-import numpy as np
-from sqlalchemy.orm.exc import StaleDataError
 
 from kb.db import Database
 from kb.desk.board import Board
 from kb.desk.calls import Calls
-from kb.desk.duplicates import VectorCache
 from kb.desk.intake import Intake
 from kb.desk.queue import Queue
+from kb.desk.records import Clock
 from kb.desk.routing import Routing
 from kb.desk.rules import TicketRules
 from kb.desk.workflow import Workflow
-from kb.desk.workhours import parse_schedule
-from kb.errors import Conflict
 
 
-class Desk(Intake, Workflow, Routing, Queue, Board, Calls):
-    """The support desk over one database: creating, assigning, solving and escalating tickets."""
+class Desk:
+    """The support desk over one database: creating, assigning, solving and escalating tickets.
 
-    def __init__(self, db: Database, rules: TicketRules | None = None, embed=None):
+    `embed` (texts -> unit vectors) is the duplicate check's encoder; without one, only a question
+    with the same text joins its customer's open ticket."""
+
+    def __init__(self, db: Database, rules: TicketRules | None = None, embed=None, clock: Clock | None = None):
         self.db = db
         self.rules = rules or TicketRules()
-        self.schedule = parse_schedule(self.rules.working_hours, self.rules.timezone)
-        # texts -> unit vectors, for the duplicate check; without one, only the exact text joins
-        self._embed = embed
-        # Open questions are compared again with every new question of their customer: embed each once.
-        self._vectors = VectorCache(self.embed, size=4096)
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if self._embed is None:
-            raise RuntimeError("this desk has no encoder for the duplicate check")
-        return self._embed(texts)
-
-    def _run(self, work, *args):
-        try:
-            return self.db.run(work, *args)
-        except StaleDataError:
-            raise Conflict("the ticket changed while this was being done: look at it again") from None
+        clock = clock or Clock()
+        routing = Routing(db, self.rules, clock)
+        queue = Queue(db, self.rules, clock)
+        workflow = Workflow(db, clock, routing)
+        intake = Intake(db, self.rules, clock, routing, queue, embed)
+        board = Board(db, clock)
+        calls = Calls(db, clock, intake, workflow)
+        # What the desk does, each by the part that does it.
+        self.create_ticket, self.add_details, self.rate = intake.create_ticket, intake.add_details, intake.rate
+        self.take, self.comment = workflow.take, workflow.comment
+        self.pass_on, self.solve = workflow.pass_on, workflow.solve
+        self.escalate_overdue = routing.escalate_overdue
+        self.status, self.list_tickets, self.show = queue.status, queue.list_tickets, queue.show
+        self.board, self.reassign = board.board, board.reassign
+        self.register_call, self.tickets_of_contact = calls.register_call, calls.tickets_of_contact

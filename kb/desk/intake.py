@@ -3,29 +3,31 @@ the customer adds details and rates the answer."""
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from datetime import datetime, timedelta
 
 import numpy as np
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
-from kb.desk.duplicates import meaning_text, numbers_agree
+from kb.db import Database
+from kb.desk.customers import checked_request, customer_for
+from kb.desk.duplicates import VectorCache, meaning_text, numbers_agree
+from kb.desk.notes import JOINED_NOTE
+from kb.desk.queue import Queue
 from kb.desk.records import (
-    MAX_QUESTION,
     MAX_TEXT,
-    as_utc,
+    Clock,
     checked_token,
     record_event,
     required_text,
-    text_problem,
+    run_change,
     ticket_by_token,
     token_digest,
 )
+from kb.desk.routing import Routing
+from kb.desk.rules import TicketRules
 from kb.desk.shapes import summary
-from kb.desk.tables import CHANNELS, UNSOLVED, Counter, Customer, Ticket, TicketEvent
+from kb.desk.tables import UNSOLVED, Counter, Customer, Ticket, TicketEvent
 from kb.errors import Conflict, InvalidInput, Unavailable
 from kb.text import same_text
 
@@ -37,12 +39,19 @@ MAX_JOINS = 3
 MAX_JOINED_DETAILS = 20_000
 # The duplicate check compares with no more than this many of the contact's latest open tickets.
 MAX_CANDIDATES = 20
-JOINED_NOTE = "asked again: "
 _RATINGS = ("1", "2", "3", "4", "5")
 
 
 class Intake:
-    """Creating tickets and what the customer sends afterwards (a part of `Desk`)."""
+    """Creating tickets and what the customer sends afterwards (a part of `Desk`). New tickets go to
+    `routing`; what the customer changes is answered with `queue`'s status page."""
+
+    def __init__(self, db: Database, rules: TicketRules, clock: Clock, routing: Routing, queue: Queue, embed=None):
+        self.db, self.rules, self.clock, self.routing, self.queue = db, rules, clock, routing, queue
+        # texts -> unit vectors, for the duplicate check; without one, only the exact text joins
+        self._embed = embed
+        # Open questions are compared again with every new question of their customer: embed each once.
+        self._vectors = VectorCache(embed, size=4096)
 
     def create_ticket(self, question: str, *, channel: str = "web", language: str | None = None,
                       name: str = "", email: str | None = None, phone: str | None = None,
@@ -54,11 +63,11 @@ class Intake:
         they know an e-mail address or phone number, so the API must answer a join with nothing
         but `{joined, message}`.
         """
-        now = as_utc(now)
-        request = _validate_request(question, channel, language, name, email, phone, search_query, details)
+        now = self.clock(now)
+        request = checked_request(question, channel, language, name, email, phone, search_query, details)
         # The model runs before the transaction, so the customer's lock is held only for the database work.
         request["vector"] = self._question_vector(request, now)
-        return self._run(self._create_or_join, request, now)
+        return run_change(self.db, self._create_or_join, request, now)
 
     def _question_vector(self, request: dict, now: datetime) -> np.ndarray | None:
         text = meaning_text(request["question"])
@@ -66,7 +75,7 @@ class Intake:
             return None
         since = now - timedelta(hours=self.rules.duplicate_window_hours)
         try:
-            # The open questions are embedded with the new one (once each: the desk caches them by text).
+            # The open questions are embedded with the new one (once each: they are cached by text).
             candidates = self.db.run(_open_questions_of, request["email"], request["phone"], since, write=False)
             return self._vectors.vectors([text] + [meaning_text(q) for _, q in candidates])[0]
         except Unavailable:
@@ -79,7 +88,7 @@ class Intake:
         # One transaction, serialised per customer: of two identical questions sent at the same
         # moment the second sees the first's ticket. PostgreSQL: the customer's row is locked;
         # SQLite: every transaction here begins IMMEDIATE and so holds the one write lock.
-        customer = _customer(session, request, now)
+        customer = customer_for(session, request, now)
         session.execute(select(Customer.id).where(_contact(request)).order_by(Customer.id).with_for_update())
         since = now - timedelta(hours=self.rules.duplicate_window_hours)
         candidates = _open_questions_of(session, request["email"], request["phone"], since)
@@ -124,12 +133,12 @@ class Intake:
         return dict(summary(ticket), token=ticket.token, joined=True)
 
     def _create(self, session, customer: Customer, request: dict, now: datetime) -> dict:
-        ticket = self._new_ticket(session, customer, request, now)
+        ticket = self.new_ticket(session, customer, request, now)
         record_event(session, ticket, "created", now, actor="customer", note=f"via {ticket.channel}")
-        self._auto_assign(session, ticket, now)
+        self.routing.auto_assign(session, ticket, now)
         return dict(summary(ticket), token=ticket.token, joined=False)
 
-    def _new_ticket(self, session, customer: Customer, request: dict, now: datetime, tier: int = 1) -> Ticket:
+    def new_ticket(self, session, customer: Customer, request: dict, now: datetime, tier: int = 1) -> Ticket:
         """A new ticket's row with the next number, at `tier` with no owner and no events yet."""
         number = session.execute(update(Counter.__table__).where(Counter.name == "ticket_number")
                                  .values(value=Counter.value + 1).returning(Counter.value)).scalar_one()
@@ -148,7 +157,7 @@ class Intake:
         """The customer adds to their question; a solved ticket opens again for its owner."""
         token = checked_token(token)
         text = required_text(text, "the text", MAX_TEXT)
-        return self._run(self._add_details, token, text, as_utc(now))
+        return run_change(self.db, self._add_details, token, text, self.clock(now))
 
     def _add_details(self, session, token, text, now):
         ticket = ticket_by_token(session, token)
@@ -163,7 +172,7 @@ class Intake:
             ticket.due_at = now + timedelta(hours=self.rules.tier_deadline(ticket.tier))
         if ticket.status in ("solved", "waiting"):
             ticket.status = "open" if ticket.owner_id else "new"
-        return self._status(session, ticket, now)
+        return self.queue.status_of(session, ticket, now)
 
     def rate(self, token: str, rating, now: datetime | None = None) -> dict:
         """The customer rates the answer (1-5); that closes the ticket."""
@@ -175,7 +184,7 @@ class Intake:
             raise InvalidInput("the rating must be a whole number from 1 to 5")
         if not 1 <= rating <= 5:
             raise InvalidInput("the rating must be from 1 to 5")
-        return self._run(self._rate, token, rating, as_utc(now))
+        return run_change(self.db, self._rate, token, rating, self.clock(now))
 
     def _rate(self, session, token, rating, now):
         ticket = ticket_by_token(session, token)
@@ -185,46 +194,7 @@ class Intake:
         record_event(session, ticket, "rated", now, actor="customer", note=str(rating))
         ticket.rating = rating
         ticket.status = "closed"
-        return self._status(session, ticket, now)
-
-
-def _validate_request(question, channel, language, name, email, phone, search_query, details) -> dict:
-    """Every problem at once, in one InvalidInput. Lengths first: nothing else runs on a huge input."""
-    from kb.text import guess_language
-
-    texts = {"question": ("the question", question, MAX_QUESTION), "name": ("the name", name, 200),
-             "email": ("the e-mail address", email, 320), "phone": ("the phone number", phone, 64),
-             "search_query": ("the search query", search_query, MAX_QUESTION),
-             "details": ("the details", details, MAX_TEXT)}
-    problems, bad = [], set()
-    for key, (label, value, limit) in texts.items():
-        problem = text_problem(value, label, limit)
-        if problem:
-            problems.append(problem)
-            bad.add(key)
-    if not isinstance(channel, str) or channel not in CHANNELS:
-        problems.append(f"the channel must be one of {', '.join(CHANNELS)}")
-    if language is not None and (not isinstance(language, str) or language not in ("", "ru", "en")):
-        problems.append("the language must be ru or en")
-    question = "" if "question" in bad else (question or "").strip()
-    if not question and "question" not in bad:
-        problems.append("the question is empty")
-    email = None if "email" in bad else (email or "").strip().lower() or None
-    if email:
-        try:
-            validate_email(email, check_deliverability=False)  # a parser, not a backtracking pattern
-        except EmailNotValidError:
-            problems.append(f"{email[:100]!r} does not look like an e-mail address")
-    phone = None if "phone" in bad else re.sub(r"[^0-9+]", "", phone or "") or None
-    if phone and not 5 <= len(phone.lstrip("+")) <= 20:
-        problems.append("the phone number must have 5 to 20 digits")
-    if not email and not phone and not {"email", "phone"} & bad:
-        problems.append("give an e-mail address or a phone number, so we can answer")
-    if problems:
-        raise InvalidInput("; ".join(problems))
-    return {"question": question, "channel": channel, "language": language or guess_language(question),
-            "name": (name or "").strip(), "email": email, "phone": phone,
-            "search_query": (search_query or "").strip() or None, "details": (details or "").strip()}
+        return self.queue.status_of(session, ticket, now)
 
 
 def _contact(request: dict):
@@ -239,21 +209,6 @@ def _open_questions_of(session, email, phone, since) -> list[tuple[int, str]]:
         .where(_contact({"email": email, "phone": phone}), Ticket.status.in_(UNSOLVED), Ticket.created_at >= since)
         .order_by(Ticket.id.desc()).limit(MAX_CANDIDATES)).all()
     return [(ticket_id, question) for ticket_id, question in rows]
-
-
-def _customer(session, request: dict, now: datetime) -> Customer:
-    for column, value in ((Customer.email, request["email"]), (Customer.phone, request["phone"])):
-        if value:
-            found = session.scalar(select(Customer).where(column == value))
-            if found is not None:
-                return found
-    customer = Customer(name=request["name"], email=request["email"], phone=request["phone"], created_at=now)
-    try:
-        with session.begin_nested():  # another request may create the same customer at this moment
-            session.add(customer)
-    except IntegrityError:  # the savepoint is rolled back; the other request's customer is there now
-        return _customer(session, request, now)
-    return customer
 
 
 def _append_details(ticket: Ticket, text: str) -> None:

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from kb.desk.intake import JOINED_NOTE
+from kb.db import Database
+from kb.desk.notes import ARTICLE_NOTE, JOINED_NOTE
 from kb.desk.operators import find_operator
-from kb.desk.records import as_utc, checked_token, ticket_by_number, ticket_by_token
+from kb.desk.records import Clock, checked_token, ticket_by_number, ticket_by_token
+from kb.desk.rules import TicketRules
 from kb.desk.shapes import summary
 from kb.desk.tables import STATUSES, TIERS, UNSOLVED, Operator, Ticket
-from kb.desk.workflow import ARTICLE_NOTE
-from kb.desk.workhours import add_working_time
+from kb.desk.workhours import add_working_time, parse_schedule
 from kb.errors import InvalidInput
 
 DEFAULT_HANDLING_HOURS = 0.5  # until there is history to measure
@@ -23,12 +24,18 @@ DEFAULT_HANDLING_HOURS = 0.5  # until there is history to measure
 class Queue:
     """Reading tickets (a part of `Desk`)."""
 
+    def __init__(self, db: Database, rules: TicketRules, clock: Clock):
+        self.db, self.clock = db, clock
+        self.schedule = parse_schedule(rules.working_hours, rules.timezone)
+
     def status(self, token: str, now: datetime | None = None) -> dict:
         """What the customer's status page shows."""
         token = checked_token(token)  # a malformed link is not looked up at all
-        return self.db.run(lambda s: self._status(s, ticket_by_token(s, token), as_utc(now)), write=False)
+        now = self.clock(now)
+        return self.db.run(lambda s: self.status_of(s, ticket_by_token(s, token), now), write=False)
 
-    def _status(self, session, ticket: Ticket, now: datetime) -> dict:
+    def status_of(self, session, ticket: Ticket, now: datetime) -> dict:
+        """`status` of a ticket already read in `session` (after the customer changed it, say)."""
         place = expected = None
         if ticket.status in ("new", "open"):
             place = 1 + session.scalar(select(func.count(Ticket.id)).where(
@@ -56,7 +63,6 @@ class Queue:
         operators = session.scalar(select(func.count(Operator.id)).where(
             Operator.tier == tier, Operator.active, Operator.role != "editor")) or 1
         return add_working_time(now, place * handling / operators, self.schedule)
-
 
     def list_tickets(self, *, status: str | None = None, tier: int | None = None, owner: str | None = None,
                      unowned: bool = False, contacts: bool = False, limit: int = 100) -> list[dict]:
@@ -116,7 +122,7 @@ def customer_messages(ticket: Ticket) -> list[dict]:
                              "answer": False})
         elif event.kind in ("commented", "solved") and event.actor == "operator":
             text, article_id = event.note, None
-            if event.kind == "solved":  # "answer\narticle: id", either part optional (Workflow._solve)
+            if event.kind == "solved":  # "answer\narticle: id", either part optional (Workflow.solve_in)
                 head, _, last = text.rpartition("\n")
                 if last.startswith(ARTICLE_NOTE):
                     text, article_id = head, last.removeprefix(ARTICLE_NOTE)

@@ -7,10 +7,11 @@ import re
 from datetime import datetime, timezone
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from kb.desk.operators import find_operator
 from kb.desk.tables import Operator, Ticket, TicketEvent
-from kb.errors import InvalidInput, NotAllowed, NotFound
+from kb.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from kb.text import text_problem
 
 MAX_QUESTION = 2000
@@ -30,6 +31,25 @@ def as_utc(now: datetime | None) -> datetime:
         return utcnow()
     return now.astimezone(timezone.utc).replace(tzinfo=None) if now.tzinfo else now
 
+
+class Clock:
+    """The desk's time, naive UTC. Every method of the desk takes `now`, so deadlines can be tested
+    without waiting; without it, the time is read from `read`."""
+
+    def __init__(self, read=utcnow):
+        self.read = read
+
+    def __call__(self, now: datetime | None = None) -> datetime:
+        return self.read() if now is None else as_utc(now)
+
+
+def run_change(db, work, *args):
+    """`db.run(work, *args)`, where a ticket changed by someone else meanwhile (its version moved on)
+    is a Conflict for whoever acted, not an error."""
+    try:
+        return db.run(work, *args)
+    except StaleDataError:
+        raise Conflict("the ticket changed while this was being done: look at it again") from None
 
 
 def checked_text(value, label: str, limit: int) -> str:
@@ -61,7 +81,6 @@ def checked_number(number) -> int:
     if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= MAX_NUMBER:
         raise NotFound(f"no ticket #{str(number)[:20]}")
     return number
-
 
 
 def record_event(session, ticket: Ticket, kind: str, now: datetime, *, actor: str, operator: Operator | None = None,

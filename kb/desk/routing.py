@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from kb.desk.records import as_utc, record_event
+from kb.db import Database
+from kb.desk.records import Clock, record_event
+from kb.desk.rules import TicketRules
 from kb.desk.shapes import summary
 from kb.desk.tables import UNSOLVED, Operator, Ticket
 
@@ -14,7 +16,10 @@ from kb.desk.tables import UNSOLVED, Operator, Ticket
 class Routing:
     """Assignment and escalation (a part of `Desk`)."""
 
-    def _auto_assign(self, session, ticket: Ticket, now: datetime) -> None:
+    def __init__(self, db: Database, rules: TicketRules, clock: Clock):
+        self.db, self.rules, self.clock = db, rules, clock
+
+    def auto_assign(self, session, ticket: Ticket, now: datetime) -> None:
         """Give the ticket to the active operator of its tier with the least load per weight."""
         if not self.rules.auto_assign:
             return
@@ -30,14 +35,15 @@ class Routing:
                                                -o.seniority, o.id))
         ticket.owner, ticket.status, ticket.assigned_at = chosen, "open", now
         record_event(session, ticket, "assigned", now, actor="system", operator=chosen, owner_id=None,
-               note=f"assigned to {chosen.login}")
+                     note=f"assigned to {chosen.login}")
 
-    def _move_up(self, session, ticket: Ticket, now: datetime) -> None:
+    def move_up(self, session, ticket: Ticket, now: datetime) -> None:
+        """The ticket goes to the next tier's queue, with that tier's deadline (and maybe an owner)."""
         ticket.tier += 1
         ticket.owner, ticket.status, ticket.assigned_at = None, "new", None
         ticket.due_at = now + timedelta(hours=self.rules.tier_deadline(ticket.tier))
         session.flush()
-        self._auto_assign(session, ticket, now)
+        self.auto_assign(session, ticket, now)
 
     def escalate_overdue(self, now: datetime | None = None) -> list[dict]:
         """Move every ticket past its deadline up a tier; at tier 3, flag it for the leads.
@@ -45,7 +51,7 @@ class Routing:
         Idempotent: a moved ticket has a new deadline and a flagged one is not flagged again,
         so running it every minute, even from several servers at once, does each thing once.
         """
-        now = as_utc(now)
+        now = self.clock(now)
         overdue = self.db.run(lambda s: s.scalars(select(Ticket.id).where(
             Ticket.status.in_(UNSOLVED), Ticket.due_at <= now,
             or_(Ticket.tier < 3, Ticket.flagged_at.is_(None))).order_by(Ticket.id)).all())
@@ -70,7 +76,7 @@ class Routing:
             ticket.flagged_at = now
         else:
             record_event(session, ticket, "escalated", now, actor="system", note=f"{why}: moved to tier {ticket.tier + 1}",
-                   late=True)
-            self._move_up(session, ticket, now)
+                         late=True)
+            self.move_up(session, ticket, now)
         session.flush()
         return dict(summary(ticket), reason=why)

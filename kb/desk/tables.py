@@ -1,6 +1,6 @@
 """Tables for tickets: customers, operators, tickets and their append-only history.
 
-Times are naive UTC datetimes (SQLite has no time zones); kb.desk.desk.utcnow() makes them.
+Times are naive UTC datetimes (SQLite has no time zones); kb.desk.records.utcnow() makes them.
 """
 from __future__ import annotations
 

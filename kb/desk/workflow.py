@@ -5,29 +5,35 @@ from datetime import datetime
 
 from sqlalchemy import update
 
+from kb.db import Database
+from kb.desk.notes import ARTICLE_NOTE
 from kb.desk.records import (
     MAX_ARTICLE_ID,
     MAX_TEXT,
+    Clock,
     acting_operator,
-    as_utc,
     checked_text,
     record_event,
     required_text,
+    run_change,
     ticket_by_number,
 )
+from kb.desk.routing import Routing
 from kb.desk.shapes import summary
 from kb.desk.tables import UNSOLVED, Operator, Ticket
 from kb.errors import Conflict, InvalidInput, NotAllowed
 
-ARTICLE_NOTE = "article: "  # the last line of a solution's note names the linked article
-
 
 class Workflow:
-    """What the owner of a ticket does with it (a part of `Desk`)."""
+    """What the owner of a ticket does with it (a part of `Desk`). `pass_on_in` and `solve_in` do it
+    inside a caller's transaction (registering a call)."""
+
+    def __init__(self, db: Database, clock: Clock, routing: Routing):
+        self.db, self.clock, self.routing = db, clock, routing
 
     def take(self, number: int, login: str, now: datetime | None = None) -> dict:
         """An operator takes an unowned ticket. Of two taking at once, exactly one wins."""
-        return self._run(self._take, number, login, as_utc(now))
+        return run_change(self.db, self._take, number, login, self.clock(now))
 
     def _take(self, session, number, login, now):
         operator = acting_operator(session, login)
@@ -46,14 +52,14 @@ class Workflow:
             owner = ticket.owner.login if ticket.owner else "someone"
             raise Conflict(f"ticket #{number} is already taken by {owner}")
         record_event(session, ticket, "assigned", now, actor="operator", operator=operator, owner_id=None,
-               note=f"taken by {operator.login}")
+                     note=f"taken by {operator.login}")
         return summary(ticket)
 
     def comment(self, number: int, login: str, note: str, *, waiting: bool = False,
                 now: datetime | None = None) -> dict:
         """The owner writes to the customer (the first such message is the first response)."""
         note = required_text(note, "the note", MAX_TEXT)
-        return self._run(self._comment, number, login, note, waiting, as_utc(now))
+        return run_change(self.db, self._comment, number, login, note, waiting, self.clock(now))
 
     def _comment(self, session, number, login, note, waiting, now):
         ticket, operator = self._owned(session, number, login)
@@ -64,15 +70,15 @@ class Workflow:
     def pass_on(self, number: int, login: str, note: str, now: datetime | None = None) -> dict:
         """The owner hands the ticket to the next tier, saying why (the note is required)."""
         note = required_text(note, "a note for the next tier (what was tried, why it goes up)", MAX_TEXT)
-        return self._run(self._pass_on, number, login, note, as_utc(now))
+        return run_change(self.db, self.pass_on_in, number, login, note, self.clock(now))
 
-    def _pass_on(self, session, number, login, note, now):
+    def pass_on_in(self, session, number: int, login: str, note: str, now: datetime) -> dict:
         ticket, operator = self._owned(session, number, login)
         if ticket.tier >= 3:
             raise Conflict(f"ticket #{number} is at the top tier: solve it or ask a lead")
         record_event(session, ticket, "passed_on", now, actor="operator", operator=operator,
-               note=f"to tier {ticket.tier + 1}: {note}")
-        self._move_up(session, ticket, now)
+                     note=f"to tier {ticket.tier + 1}: {note}")
+        self.routing.move_up(session, ticket, now)
         return summary(ticket)
 
     def solve(self, number: int, login: str, *, answer: str | None = None, article_id: str | None = None,
@@ -81,9 +87,10 @@ class Workflow:
         article_id = checked_text(article_id, "the article id", MAX_ARTICLE_ID) or None
         if not answer and not article_id:
             raise InvalidInput("a solution needs an answer text, a linked article, or both")
-        return self._run(self._solve, number, login, answer, article_id, as_utc(now))
+        return run_change(self.db, self.solve_in, number, login, answer, article_id, self.clock(now))
 
-    def _solve(self, session, number, login, answer, article_id, now):
+    def solve_in(self, session, number: int, login: str, answer: str | None, article_id: str | None,
+                 now: datetime) -> dict:
         ticket, operator = self._owned(session, number, login)
         note = "\n".join(filter(None, [answer, article_id and ARTICLE_NOTE + article_id]))
         self._respond(session, ticket, operator, "solved", note, now, late=now > ticket.due_at)
@@ -106,4 +113,4 @@ class Workflow:
             ticket.first_response_at = now
             late = late or now > ticket.first_response_due
         record_event(session, ticket, kind, now, actor="operator", operator=operator, note=note,
-               first_response=first, late=late)
+                     first_response=first, late=late)
