@@ -132,3 +132,28 @@ def test_now_shows_counts_late_soon_flagged_holders_and_reassigns(quiet_app):
     refused = lead.post("/desk/tickets/4/reassign", data={"csrf_token": token, "to": "olga", "back": "now"})
     assert refused.status_code == 400 and "tier 3" in refused.get_data(as_text=True)
 
+
+def test_due_soon_on_the_board_is_what_the_desk_page_colours_soon(quiet_app):
+    """One "due soon" (kb.desk.deadlines): under an hour or a quarter of the time allowed left, for the
+    ticket's next deadline; the board lists exactly the tickets the desk page colours so."""
+    desk = desk_of(quiet_app)
+    add_staff(quiet_app, "anna")
+    now = utcnow()
+    opened = [("chat", 0, False),     # 1: five minutes to reply: soon from the start
+              ("web", 3.5, False),    # 2: the reply is due in half an hour
+              ("email", 16.5, True),  # 3: answered; solved due in 3.5 h of 20 (a quarter: 5 h)
+              ("web", 2.5, False),    # 4: the reply is due in 1.5 h of 4: on time
+              ("email", 0, False),    # 5: the reply is due in 4 h: on time
+              ("web", 5, False)]      # 6: the reply is late
+    for n, (channel, hours, answered) in enumerate(opened, start=1):
+        desk.create_ticket(f"Question {n}", email=f"c{n}@example.com", channel=channel, now=now - hours * H)
+        if answered:
+            desk.take(n, "anna", now=now - hours * H)
+            desk.comment(n, "anna", "Looking into it", now=now - hours * H)
+    desk_page = sign_in(quiet_app, "anna", create=False).get("/desk").get_data(as_text=True)
+    rows = re.findall(r'<tr data-number="(\d+)">(.*?)</tr>', desk_page, re.S)
+    assert len(rows) == len(opened)
+    coloured = {int(n) for n, row in rows if 'class="pill soon"' in row}
+    board = sign_in(quiet_app, "lena", role="lead").get("/lead/now").get_data(as_text=True)
+    listed = {int(n) for n in re.findall(r'data-number="(\d+)"', board.split('id="due-soon"')[1].split("</table>")[0])}
+    assert coloured == listed == {1, 2, 3}

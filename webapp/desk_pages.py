@@ -12,6 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_timedelta, gettext as _
 from flask_login import current_user
 
+from kb.desk.deadlines import deadline_state
 from kb.desk.operators import list_operators
 from kb.desk.records import utcnow
 from kb.desk.tables import UNSOLVED
@@ -28,29 +29,18 @@ ARTICLE_RESULTS = 6
 _LANGS = {"ru": "ru", "en": "en"}
 QUESTION_CHARS = 90  # of a question in a queue row
 
-# How a deadline is coloured: "late" once it has passed; "soon" when less than a quarter of the time
-# allowed for it is left, or less than one hour, whichever comes first (so a chat's five-minute first
-# response is "soon" from the start: it needs attention now); "ok" otherwise.
-SOON_SHARE = 0.25
-SOON_TIME = timedelta(hours=1)
-
 
 def desk():
     return services().desk
 
 
 def deadline(due: datetime | None, allowed_hours: float, now: datetime) -> dict | None:
-    """A deadline as the pages show it: its time, the time left and its state (ok, soon, late)."""
+    """A deadline as the pages show it: its time, the time left and its state (kb.desk.deadlines: ok,
+    soon, late), the colour it is shown in."""
     if due is None:
         return None
     left = due - now
-    if left <= timedelta(0):
-        state = "late"
-    elif left < SOON_TIME or left < timedelta(hours=allowed_hours) * SOON_SHARE:
-        state = "soon"
-    else:
-        state = "ok"
-    return {"at": due, "left": left, "state": state, "text": left_text(left)}
+    return {"at": due, "left": left, "state": deadline_state(due, allowed_hours, now), "text": left_text(left)}
 
 
 def left_text(left: timedelta) -> str:

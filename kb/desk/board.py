@@ -2,26 +2,20 @@
 a ticket from one operator to another."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
 from kb.db import Database
+from kb.desk.deadlines import deadline_state, next_deadline
 from kb.desk.operators import find_operator
 from kb.desk.records import MAX_TEXT, Clock, acting_operator, checked_text, record_event, run_change, ticket_by_number
+from kb.desk.rules import TicketRules
 from kb.desk.shapes import summary
 from kb.desk.tables import TIERS, UNSOLVED, Operator, Ticket
 from kb.errors import Conflict, InvalidInput, NotAllowed
 
-SOON = timedelta(hours=2)  # "about to be overdue" on the board: a deadline within two hours
 MAX_BOARD = 200  # tickets in each list of the board; more is not a board any more
-
-
-def next_deadline(ticket: dict) -> tuple[str, datetime]:
-    """The deadline that comes first: the first response while nobody has answered, then the solution."""
-    if ticket["first_response_at"] is None and ticket["first_response_due"] < ticket["due_at"]:
-        return "first_response", ticket["first_response_due"]
-    return "solution", ticket["due_at"]
 
 
 def _row(ticket: Ticket) -> dict:
@@ -33,12 +27,13 @@ def _row(ticket: Ticket) -> dict:
 class Board:
     """The leads' view of the desk (a part of `Desk`)."""
 
-    def __init__(self, db: Database, clock: Clock):
-        self.db, self.clock = db, clock
+    def __init__(self, db: Database, rules: TicketRules, clock: Clock):
+        self.db, self.rules, self.clock = db, rules, clock
 
     def board(self, now: datetime | None = None) -> dict:
-        """Open tickets per tier; overdue and due-within-two-hours lists; flagged top-tier escalations;
-        per operator the tickets they hold; the operators a ticket can be given to."""
+        """Open tickets per tier; overdue and due-soon lists (kb.desk.deadlines: each ticket's next
+        deadline); flagged top-tier escalations; per operator the tickets they hold; the operators a
+        ticket can be given to."""
         now = self.clock(now)
 
         def work(session):
@@ -65,9 +60,12 @@ class Board:
                 row["deadline"], row["deadline_at"] = kind, due
                 if ticket.flagged_at is not None:
                     flagged.append(row)
-                if due <= now:
+                allowed = (self.rules.first_response_target(ticket.channel) if kind == "first_response"
+                           else self.rules.tier_deadline(ticket.tier))
+                state = deadline_state(due, allowed, now)
+                if state == "late":
                     overdue.append(row)
-                elif due <= now + SOON:
+                elif state == "soon":
                     soon.append(row)
             people = sorted(holding.values(), key=lambda h: (-len(h["tickets"]), h["tier"], h["login"]))
             for person in people:

@@ -34,7 +34,7 @@ class Desk:
         queue = Queue(db, self.rules, clock)
         workflow = Workflow(db, clock, routing)
         intake = Intake(db, self.rules, clock, routing, queue, embed)
-        board = Board(db, clock)
+        board = Board(db, self.rules, clock)
         calls = Calls(db, clock, intake, workflow)
         # What the desk does, each by the part that does it.
         self.create_ticket, self.add_details, self.rate = intake.create_ticket, intake.add_details, intake.rate
