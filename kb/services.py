@@ -41,7 +41,7 @@ class Services:
         cannot be opened is `Unavailable` (a 503), tried again at most every OPEN_RETRY seconds."""
         with self._lock:
             if self._database is None:
-                from kb.db import open_database
+                from kb.db.engine import open_database
 
                 if time.monotonic() < self._database_retry_at:
                     raise Unavailable(self._database_problem)

@@ -178,7 +178,7 @@ def test_kb_analytics_json(db_url, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from kb.cli import main
-    from kb.db import open_database
+    from kb.db.engine import open_database
 
     seed(open_database(db_url), D1, D2)
     monkeypatch.setenv("KB_DATABASE_URL", db_url)

@@ -101,7 +101,7 @@ def empty_postgres(postgres_url):
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from kb.db import open_database
+    from kb.db.engine import open_database
 
     with open_database(postgres_url).engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {TICKET_TABLES} RESTART IDENTITY CASCADE"))
@@ -265,7 +265,7 @@ def test_read_only_work_cannot_write(db_url):
     takes no lock until it writes."""
     from sqlalchemy import text
 
-    from kb.db import open_database
+    from kb.db.engine import open_database
 
     database = open_database(db_url)
     assert database.run(lambda s: s.execute(text("SELECT value FROM counters")).all(), write=False)

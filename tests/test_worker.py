@@ -104,7 +104,7 @@ def wait_until(condition, timeout: float = 10.0, what: str = "") -> float:
 
 
 def test_one_worker_runs_escalation_and_the_standby_takes_over_when_it_dies(db_url, start_worker):
-    from kb.db import open_database
+    from kb.db.engine import open_database
     from kb.desk.desk import Desk
     from kb.desk.rules import TicketRules
 

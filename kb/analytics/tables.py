@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kb.db import Base
+from kb.db.engine import Base
 
 SOURCES = ("help", "console", "api")  # the help centre, the operators' console, the JSON API
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy.orm.exc import StaleDataError
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.board import Board
 from kb.desk.calls import Calls
 from kb.desk.duplicates import VectorCache

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kb.db import Base
+from kb.db.engine import Base
 
 SOURCES = ("help", "console", "api")  # the help centre's pages, the operators' console, the JSON API
 

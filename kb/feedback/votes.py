@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.errors import InvalidInput
 from kb.feedback.tables import SOURCES, Vote
 from kb.text import text_problem, unprintable

@@ -21,7 +21,7 @@ import kb.analytics.tables  # noqa: F401  (every part's tables, so the metadata 
 import kb.desk.tables  # noqa: F401
 import kb.feedback.tables  # noqa: F401
 import kb.gaps.tables  # noqa: F401
-from kb.db import Base, Database
+from kb.db.engine import Base, Database
 from kb.errors import Conflict, InvalidInput
 
 FORMAT = "kb-export"
