@@ -16,7 +16,7 @@ from kb.analytics.figures import LEADING, question_figures, share
 from kb.analytics.log import QueryLog
 from kb.desk.reports import tickets_per_day
 from kb.errors import InvalidInput
-from kb.feedback.votes import Votes
+from kb.analytics.votes import Votes
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366

@@ -78,7 +78,7 @@ class Services:
         database = self.database
         with self._lock:
             if self._votes is None:
-                from kb.feedback.votes import Votes
+                from kb.analytics.votes import Votes
 
                 from kb.analytics.masking import mask
 

@@ -24,7 +24,7 @@ def seed(database, d1: date, d2: date) -> dict:
     from kb.analytics.log import QueryLog
     from kb.desk.desk import Desk
     from kb.desk.rules import TicketRules
-    from kb.feedback.votes import Votes
+    from kb.analytics.votes import Votes
 
     log, votes, desk = QueryLog(database), Votes(database), Desk(database, TicketRules(), embed=fake_embed)
 

@@ -24,7 +24,7 @@ def source(tmp_path, sqlite_template):
     from kb.desk.operators import add_operator
     from kb.desk.rules import TicketRules
     from kb.desk.tokens import create_token
-    from kb.feedback.votes import Votes
+    from kb.analytics.votes import Votes
     from kb.gaps.tables import GapCluster, GapMark, GapQuestion
 
     path = tmp_path / "source.sqlite"

@@ -31,7 +31,6 @@ def test_migrations_from_empty_match_the_models(empty_url):
     from alembic.script import ScriptDirectory
 
     import kb.analytics.tables  # noqa: F401  (every part's tables, as kb/db/migrations/env.py)
-    import kb.feedback.tables  # noqa: F401
     import kb.gaps.tables  # noqa: F401
     from kb.db.engine import alembic_config
 

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from conftest import fake_embed, make_settings
+from kb.analytics.votes import Votes
 from kb.db.engine import Base, Database, alembic_config
 from kb.errors import InvalidInput
-from kb.feedback.votes import Votes
 
 NOON = datetime(2026, 3, 2, 12, 0)
 
@@ -137,7 +137,6 @@ def test_migrations_from_empty_match_every_table(empty_url):
 
     import kb.analytics.tables  # noqa: F401
     import kb.desk.tables  # noqa: F401  (the metadata with every part's tables, as kb/db/migrations/env.py)
-    import kb.feedback.tables  # noqa: F401
 
     database = Database(empty_url)
     database.upgrade()

@@ -4,7 +4,6 @@ from sqlalchemy import create_engine
 
 import kb.analytics.tables  # noqa: F401
 import kb.desk.tables  # noqa: F401  (every part's tables, so the metadata holds them all)
-import kb.feedback.tables  # noqa: F401
 import kb.gaps.tables  # noqa: F401
 from kb.db.engine import Base
 

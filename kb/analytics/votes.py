@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
+from kb.analytics.tables import SOURCES, Vote
 from kb.db.engine import Database
 from kb.errors import InvalidInput
-from kb.feedback.tables import SOURCES, Vote
 from kb.text import text_problem, unprintable
 
 MAX_ARTICLE_ID = 200  # the column's width
