@@ -218,7 +218,7 @@ def desk(database):
 def ticket_app(db_url, tmp_path):
     """The web app over an empty ticket database (SQLite and PostgreSQL) and no search index: an
     empty folder keeps the models unloaded; the duplicate check uses the stand-in encoder."""
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     settings = make_settings(index_dir=tmp_path / "no-index", database_url=db_url)
@@ -298,7 +298,7 @@ def serve_sample(sample_index, sqlite_template, tmp_path):
 
     from waitress.server import create_server
 
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     running = []

@@ -73,7 +73,7 @@ class Proxy:
 
 
 def make_app(index_dir, database_url):
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     settings = make_settings(index_dir=index_dir, database_url=database_url, rate_tickets="100000 per minute")
@@ -114,9 +114,9 @@ def empty_postgres(postgres_url):
 
 @pytest.fixture
 def quick_retry(monkeypatch):
-    import kb.services
+    import kb.app.services
 
-    monkeypatch.setattr(kb.services, "OPEN_RETRY", 0.0, raising=False)
+    monkeypatch.setattr(kb.app.services, "OPEN_RETRY", 0.0, raising=False)
 
 
 def test_serving_starts_without_the_database_and_resumes_when_it_is_back(sample_index, quick_retry,

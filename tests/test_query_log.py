@@ -114,8 +114,8 @@ def test_between_and_retention_keep_daily_counts(database):
 def test_retention_job_uses_the_setting(db_url, tmp_path):
     from conftest import make_settings
 
-    from kb.jobs import JOBS
-    from kb.services import Services
+    from kb.app.services import Services
+    from kb.jobs.registry import JOBS
 
     services = Services(make_settings(database_url=db_url, query_log_days=30, index_dir=tmp_path))
     log = services.questions

@@ -91,7 +91,7 @@ def test_every_problem_in_one_line_and_limits_are_inclusive(votes):
 
 
 def test_services_build_votes_once(db_url):
-    from kb.services import Services
+    from kb.app.services import Services
 
     services = Services(make_settings(database_url=db_url))
     assert services.votes is services.votes

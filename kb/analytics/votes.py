@@ -59,7 +59,7 @@ class Votes:
 
     def __init__(self, database: Database, *, mask=None):
         self.db = database
-        self.mask = mask  # personal data out of the stored question (kb.services gives kb.analytics.masking)
+        self.mask = mask  # personal data out of the stored question (kb.app.services gives kb.analytics.masking)
 
     def record(self, article_id: str, helpful: bool, *, question: str | None = None, lang: str | None = None,
                source: str = "help", position: int | None = None, now: datetime | None = None) -> int:

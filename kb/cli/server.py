@@ -27,7 +27,7 @@ def serve(ctx, host, port, threads, workers):
         key = secret_key(settings)  # one key for all: a session signed by one worker is read by another
 
         def build_app():  # in each worker, after the fork (kb/cli/workers.py says why)
-            from kb.services import Services
+            from kb.app.services import Services
 
             services = Services(settings)
             services.warm_up(log=lambda line: click.echo(line, err=True))

@@ -1,5 +1,6 @@
 """The running product's parts, built from the settings once per process and shared by the web
-app, the `kb` command and the worker: the one place that joins search and the desk.
+app, the `kb` command and the worker: the one place that joins the parts (search, the desk,
+analytics, the gap finder).
 
 Everything here is lazy: building `Services` reads no file and loads no model; `warm_up` does
 that on purpose, in `kb serve` and `kb worker`, before the first customer arrives.
