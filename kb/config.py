@@ -1,11 +1,13 @@
-"""Every setting, declared once with its type, default and help; read from the environment
-(`KB_...`) and an optional file, checked at start with every problem reported at once.
+"""Every setting, declared once with its type, default and help, in groups (folders, database, search,
+desk, web, rate limits, worker, privacy); read from the environment (`KB_...`) and an optional file,
+checked at start with every problem reported at once, an unknown `KB_...` name among them.
 
 `load_settings()` is the one place that reads the environment; the CLI calls it, then hands the
 settings object down (the web app, the desk and the worker never read the environment).
 """
 from __future__ import annotations
 
+import difflib
 import os
 import secrets
 from dataclasses import dataclass
@@ -14,12 +16,18 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kb.errors import KBError
 
 SETTINGS_FILE = "kb.env"  # optional, in the working directory; KB_SETTINGS_FILE names another
+# `KB_...` names that are not settings, so never "unknown": the settings file's own name, a command's
+# option (`--as`), the evaluation's inputs, and the test suite's switches (all of KB_TEST_* and
+# KB_REQUIRE_* too, such as KB_REQUIRE_POSTGRES=1 in CI).
+NOT_SETTINGS = frozenset({"KB_SETTINGS_FILE", "KB_OPERATOR", "KB_EVAL_SETS", "KB_GAPS_CACHE",
+                          "KB_BROWSER_LATENCY_OUT"})
+NOT_SETTINGS_PREFIXES = ("KB_TEST_", "KB_REQUIRE_")
 
 
 class SettingsError(KBError):
@@ -90,27 +98,40 @@ def parse_schedule(spec: str, zone: str = "UTC") -> Schedule:
     return Schedule(tuple(tuple(sorted(w)) for w in windows), tz)
 
 
-
 def _env(name: str, help_text: str, default, **kwargs):
     """A field read from the variable `name` (the field's own name also works in code)."""
     return Field(default, validation_alias=AliasChoices(name, name.lower()), description=help_text, **kwargs)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, validate_default=True,
-                                      validate_assignment=True)
+# --- the groups: each declares its settings and checks them; `Settings` holds them all, flat ---------
 
+class FolderSettings(BaseModel):
     articles_dir: Path = _env("KB_ARTICLES", "the articles folder", Path("articles"))
     index_dir: Path = _env("KB_INDEX", "the index folder (`index/current` is the serving build)", Path("index"))
     instance_dir: Path = _env("KB_INSTANCE", "the folder for the SQLite database, the generated secret key "
                               "and the worker's locks", Path("instance"))
+
+
+class DatabaseSettings(BaseModel):
     database_url: str = _env("KB_DATABASE_URL", "the database (tickets): SQLite by default, "
                              "postgresql+psycopg://user@host/db for several servers", "sqlite:///instance/kb.sqlite")
+
+
+class SearchSettings(BaseModel):
     embedders: Annotated[tuple[str, ...], NoDecode] = _env(
         "KB_EMBEDDERS", "encoders: minilm, use, e5, or a path to a sentence-transformers model directory",
         ("minilm", "use", "e5"))
-    secret_key: SecretStr | None = _env("KB_SECRET_KEY", "signs login sessions; generated into the instance "
-                                        "folder on first start when unset", None)
+
+    @field_validator("embedders", mode="before")
+    @classmethod
+    def _names(cls, value):
+        names = tuple(n.strip() for n in value.split(",")) if isinstance(value, str) else tuple(value)
+        if not names or not all(names):
+            raise ValueError("give one or more encoders separated by commas")
+        return names
+
+
+class DeskSettings(BaseModel):
     first_response: Annotated[dict[str, float], NoDecode] = _env(
         "KB_FIRST_RESPONSE", "first-response target per channel (m, h, d)",
         "social=1h,email=4h,web=4h,chat=5m,phone=5m")
@@ -130,78 +151,6 @@ class Settings(BaseSettings):
     duplicate_window: Annotated[float, NoDecode] = _env("KB_DUPLICATE_WINDOW", "how far back the duplicate check "
                                                         "looks (m, h, d)", "24h")
     duplicate_embedder: str = _env("KB_DUPLICATE_EMBEDDER", "the encoder of the duplicate check", "e5")
-    secure_cookies: bool = _env("KB_SECURE_COOKIES", "1 when served over HTTPS: login and language cookies "
-                                "are then sent over HTTPS only", False)
-    login_limit_account: str = _env("KB_LOGIN_LIMIT_ACCOUNT", "failed logins allowed per account before it is "
-                                    "locked for the rest of the period (Flask-Limiter syntax)", "5 per 15 minutes")
-    login_limit_address: str = _env("KB_LOGIN_LIMIT_ADDRESS", "failed logins allowed per client address",
-                                    "20 per 15 minutes")
-    redis_url: str | None = _env("KB_REDIS_URL", "Redis for the rate limits' counters (redis://host:6379/0), so "
-                                 "they hold across worker processes and hosts; unset: each process counts in "
-                                 "memory", None)
-    rate_search: str = _env("KB_RATE_SEARCH", "searches per client address (help centre pages, as-you-type "
-                            "results, the API), Flask-Limiter syntax; as-you-type sends one per keystroke",
-                            "120 per minute")
-    rate_tickets: str = _env("KB_RATE_TICKETS", "questions sent as tickets per client address (the question "
-                             "form and the API)", "10 per hour")
-    rate_votes: str = _env("KB_RATE_VOTES", "\"was this helpful?\" votes per client address", "30 per hour")
-    rate_staff: str = _env("KB_RATE_STAFF", "the same limits for a signed-in member of staff or an API token, "
-                           "counted per account or token instead of per address", "600 per minute")
-    trusted_proxies: int = _env("KB_TRUSTED_PROXIES", "reverse proxies in front of the server whose "
-                                "X-Forwarded-For and X-Forwarded-Proto are believed (the client address of the "
-                                "rate limits); 0: none, the connection's address counts", 0, ge=0, le=5)
-    public_url: str | None = _env("KB_PUBLIC_URL", "the public base URL (https://help.example.com) of every "
-                                  "absolute link, e.g. a new ticket's status_url; unset: relative links (or "
-                                  "SERVER_NAME), never the request's Host header", None)
-    escalate_every: float = _env("KB_ESCALATE_EVERY", "seconds between escalation runs in `kb worker`; "
-                                 "0 turns them off", 60.0, ge=0.0)
-    query_log_days: int = _env("KB_QUERY_LOG_DAYS", "days the query log keeps each question (masked); older "
-                               "ones are deleted by `kb worker`, their daily counts kept", 90, ge=1)
-    query_log_prune_every: float = _env("KB_QUERY_LOG_PRUNE_EVERY", "seconds between the query log's retention "
-                                        "runs in `kb worker`; 0 turns them off", 3600.0, ge=0.0)
-    gaps_every: float = _env("KB_GAPS_EVERY", "seconds between the gap finder's runs in `kb worker` (new failed "
-                             "questions folded into suggestions); 0 turns them off", 300.0, ge=0.0)
-
-    @field_validator("embedders", mode="before")
-    @classmethod
-    def _names(cls, value):
-        names = tuple(n.strip() for n in value.split(",")) if isinstance(value, str) else tuple(value)
-        if not names or not all(names):
-            raise ValueError("give one or more encoders separated by commas")
-        return names
-
-    @field_validator("login_limit_account", "login_limit_address", "rate_search", "rate_tickets", "rate_votes",
-                     "rate_staff")
-    @classmethod
-    def _rate(cls, value):
-        from limits import parse_many
-
-        try:
-            parse_many(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a rate: write it like `120 per minute` or `10/hour`") from None
-        return value
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis(cls, value):
-        if value is not None and not value.strip():
-            return None
-        if value is not None and not value.startswith(("redis://", "rediss://", "unix://", "redis+unix://")):
-            raise ValueError("write it like redis://127.0.0.1:6379/0")
-        return value
-
-    @field_validator("public_url")
-    @classmethod
-    def _public(cls, value):
-        from urllib.parse import urlsplit
-
-        if value is None or not value.strip():
-            return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-            raise ValueError("write the public base URL like https://help.example.com")
-        return value.strip().rstrip("/")
 
     @field_validator("first_response", mode="before")
     @classmethod
@@ -246,29 +195,122 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+
+class WebSettings(BaseModel):
+    secret_key: SecretStr | None = _env("KB_SECRET_KEY", "signs login sessions; generated into the instance "
+                                        "folder on first start when unset", None)
+    secure_cookies: bool = _env("KB_SECURE_COOKIES", "1 when served over HTTPS: login and language cookies "
+                                "are then sent over HTTPS only", False)
+    trusted_proxies: int = _env("KB_TRUSTED_PROXIES", "reverse proxies in front of the server whose "
+                                "X-Forwarded-For and X-Forwarded-Proto are believed (the client address of the "
+                                "rate limits); 0: none, the connection's address counts", 0, ge=0, le=5)
+    public_url: str | None = _env("KB_PUBLIC_URL", "the public base URL (https://help.example.com) of every "
+                                  "absolute link, e.g. a new ticket's status_url; unset: relative links (or "
+                                  "SERVER_NAME), never the request's Host header", None)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value):
+        from urllib.parse import urlsplit
+
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("write the public base URL like https://help.example.com")
+        return value.strip().rstrip("/")
+
+
+class RateLimitSettings(BaseModel):
+    login_limit_account: str = _env("KB_LOGIN_LIMIT_ACCOUNT", "failed logins allowed per account before it is "
+                                    "locked for the rest of the period (Flask-Limiter syntax)", "5 per 15 minutes")
+    login_limit_address: str = _env("KB_LOGIN_LIMIT_ADDRESS", "failed logins allowed per client address",
+                                    "20 per 15 minutes")
+    rate_search: str = _env("KB_RATE_SEARCH", "searches per client address (help centre pages, as-you-type "
+                            "results, the API), Flask-Limiter syntax; as-you-type sends one per keystroke",
+                            "120 per minute")
+    rate_tickets: str = _env("KB_RATE_TICKETS", "questions sent as tickets per client address (the question "
+                             "form and the API)", "10 per hour")
+    rate_votes: str = _env("KB_RATE_VOTES", "\"was this helpful?\" votes per client address", "30 per hour")
+    rate_staff: str = _env("KB_RATE_STAFF", "the same limits for a signed-in member of staff or an API token, "
+                           "counted per account or token instead of per address", "600 per minute")
+    redis_url: str | None = _env("KB_REDIS_URL", "Redis for the rate limits' counters (redis://host:6379/0), so "
+                                 "they hold across worker processes and hosts; unset: each process counts in "
+                                 "memory", None)
+
+    @field_validator("login_limit_account", "login_limit_address", "rate_search", "rate_tickets", "rate_votes",
+                     "rate_staff")
+    @classmethod
+    def _rate(cls, value):
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate: write it like `120 per minute` or `10/hour`") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value):
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://", "redis+unix://")):
+            raise ValueError("write it like redis://127.0.0.1:6379/0")
+        return value
+
+
+class WorkerSettings(BaseModel):
+    escalate_every: float = _env("KB_ESCALATE_EVERY", "seconds between escalation runs in `kb worker`; "
+                                 "0 turns them off", 60.0, ge=0.0)
+    query_log_prune_every: float = _env("KB_QUERY_LOG_PRUNE_EVERY", "seconds between the query log's retention "
+                                        "runs in `kb worker`; 0 turns them off", 3600.0, ge=0.0)
+    gaps_every: float = _env("KB_GAPS_EVERY", "seconds between the gap finder's runs in `kb worker` (new failed "
+                             "questions folded into suggestions); 0 turns them off", 300.0, ge=0.0)
+
+
+class PrivacySettings(BaseModel):
+    query_log_days: int = _env("KB_QUERY_LOG_DAYS", "days the query log keeps each question (masked); older "
+                               "ones are deleted by `kb worker`, their daily counts kept", 90, ge=1)
+
+
+# Each group's title, in the order `kb config` and the README's Configuration table show them.
+GROUPS: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("Folders", FolderSettings), ("Database", DatabaseSettings), ("Search", SearchSettings),
+    ("Desk", DeskSettings), ("Web", WebSettings), ("Rate limits", RateLimitSettings),
+    ("Worker", WorkerSettings), ("Privacy", PrivacySettings))
+
+
+class Settings(BaseSettings, FolderSettings, DatabaseSettings, SearchSettings, DeskSettings, WebSettings,
+               RateLimitSettings, WorkerSettings, PrivacySettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, validate_default=True,
+                                      validate_assignment=True)
+
     # --- derived ---------------------------------------------------------------------------------
 
-    def effective(self) -> list[tuple[str, str, str]]:
-        """(variable, value, help) of every setting, secrets masked: what `kb config` prints."""
+    def effective(self) -> list[tuple[str, str, str, str]]:
+        """(group, variable, value, help) of every setting, secrets masked: what `kb config` prints."""
         rows = []
-        for name, field in type(self).model_fields.items():
-            value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                shown = "********"
-            elif value is None:
-                shown = "(unset)"
-            elif isinstance(value, tuple):
-                shown = ",".join(value)
-            elif isinstance(value, dict):
-                shown = ",".join(f"{k}={v:g}" for k, v in value.items())
-            else:
-                shown = str(value)
-            if name == "database_url" and "@" in shown:
-                from sqlalchemy.engine import make_url
-
-                shown = make_url(shown).render_as_string(hide_password=True)
-            rows.append((env_name(name), shown, field.description or ""))
+        for title, group in GROUPS:
+            for name, field in group.model_fields.items():
+                rows.append((title, env_name(name), self._shown(name), field.description or ""))
         return rows
+
+    def _shown(self, name: str) -> str:
+        value = getattr(self, name)
+        if isinstance(value, SecretStr):
+            return "********"
+        if value is None:
+            return "(unset)"
+        if isinstance(value, tuple):
+            return ",".join(value)
+        if isinstance(value, dict):
+            return ",".join(f"{k}={v:g}" for k, v in value.items())
+        if name == "database_url" and "@" in str(value):
+            from sqlalchemy.engine import make_url
+
+            return make_url(value).render_as_string(hide_password=True)
+        return str(value)
 
 
 class DeclaredSettings(Settings):
@@ -284,12 +326,17 @@ def env_name(field_name: str) -> str:
 
 
 def load_settings(environ=None, **overrides) -> Settings:
-    """The settings from the environment (and `kb.env` or KB_SETTINGS_FILE); every problem in one
-    SettingsError naming the variables."""
+    """The settings from the environment (and `kb.env` or KB_SETTINGS_FILE); every problem, an unknown
+    `KB_...` variable among them, in one SettingsError naming the variables."""
     environ = os.environ if environ is None else environ
     env_file = environ.get("KB_SETTINGS_FILE") or (SETTINGS_FILE if Path(SETTINGS_FILE).is_file() else None)
     if env_file and not Path(env_file).is_file():
         raise SettingsError(f"invalid settings: KB_SETTINGS_FILE: no file {env_file}")
+    problems = unknown_names(environ)
+    if env_file:
+        from dotenv import dotenv_values
+
+        problems += [f"{env_file}: {problem}" for problem in unknown_names(dotenv_values(env_file))]
     try:
         if environ is os.environ:
             settings = Settings(_env_file=env_file, **overrides)
@@ -297,19 +344,37 @@ def load_settings(environ=None, **overrides) -> Settings:
             values = {k: v for k, v in environ.items() if k.startswith("KB_")}
             settings = Settings(_env_file=env_file, **{**values, **overrides})
     except ValidationError as exc:
-        raise SettingsError(describe(exc)) from None
+        problems += describe(exc)
+    if problems:
+        raise SettingsError("invalid settings: " + "; ".join(problems))
     return settings
 
 
-def describe(exc: ValidationError) -> str:
-    """One line naming every variable that is wrong, and why."""
+def unknown_names(variables) -> list[str]:
+    """A problem for each `KB_...` name in `variables` that is neither a setting nor one of NOT_SETTINGS
+    (a typo would otherwise be ignored silently), with the nearest known name."""
+    settings = [env_name(name) for name in Settings.model_fields]
+    known = {*settings, *NOT_SETTINGS}
+    problems = []
+    for name in sorted(variables):
+        upper = name.upper()
+        if not upper.startswith("KB_") or upper in known or upper.startswith(NOT_SETTINGS_PREFIXES):
+            continue
+        nearest = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {nearest[0]}?" if nearest else " (the README's Configuration lists them)"
+        problems.append(f"{name}: unknown setting{hint}")
+    return problems
+
+
+def describe(exc: ValidationError) -> list[str]:
+    """What is wrong with each variable, and why."""
     problems = []
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "?"
         name = env_name(field) if field in Settings.model_fields else field
         message = error["msg"].removeprefix("Value error, ")
         problems.append(f"{name}: {message}")
-    return "invalid settings: " + "; ".join(problems)
+    return problems
 
 
 def secret_key(settings: Settings) -> str:

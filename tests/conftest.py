@@ -126,7 +126,7 @@ def postgres_url():
             pytest.fail(message)
         pytest.skip(message)
     yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    from kb import db as kb_db
+    from kb.db import engine as kb_db
 
     for url in [u for u in kb_db._databases if name in u]:
         kb_db._databases.pop(url).dispose()
@@ -138,7 +138,7 @@ def postgres_url():
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated, empty SQLite database, copied for each test (faster than migrating each time)."""
-    from kb.db import Database
+    from kb.db.engine import Database
 
     path = tmp_path_factory.mktemp("template") / "kb.sqlite"
     database = Database(f"sqlite:///{path}")
@@ -154,14 +154,14 @@ def db_url(request, tmp_path) -> str:
         path = tmp_path / "kb.sqlite"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
-        from kb import db as kb_db
+        from kb.db import engine as kb_db
 
         if (database := kb_db._databases.pop(f"sqlite:///{path}", None)) is not None:
             database.dispose()
         return
     from sqlalchemy import text
 
-    from kb.db import open_database
+    from kb.db.engine import open_database
 
     url = request.getfixturevalue("postgres_url")
     with open_database(url).engine.begin() as connection:
@@ -188,7 +188,7 @@ def kb(db_url):
 
 @pytest.fixture
 def database(db_url):
-    from kb.db import open_database
+    from kb.db.engine import open_database
 
     return open_database(db_url)
 
@@ -228,7 +228,7 @@ def quiet_app(db_url, tmp_path):
 
 
 def _ticket_app(db_url, tmp_path, **values):
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     settings = make_settings(index_dir=tmp_path / "no-index", database_url=db_url, **values)
@@ -308,7 +308,7 @@ def serve_sample(sample_index, sqlite_template, tmp_path):
 
     from waitress.server import create_server
 
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     running = []

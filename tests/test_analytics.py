@@ -1,5 +1,5 @@
 """Leads see where customers struggle: the figures (kb.analytics.figures joined with the votes and
-tickets in kb.insights), the page /lead/questions, its CSV tables and `kb analytics`."""
+tickets in kb.app.insights), the page /lead/questions, its CSV tables and `kb analytics`."""
 from __future__ import annotations
 
 import csv
@@ -24,7 +24,7 @@ def seed(database, d1: date, d2: date) -> dict:
     from kb.analytics.log import QueryLog
     from kb.desk.desk import Desk
     from kb.desk.rules import TicketRules
-    from kb.feedback.votes import Votes
+    from kb.analytics.votes import Votes
 
     log, votes, desk = QueryLog(database), Votes(database), Desk(database, TicketRules(), embed=fake_embed)
 
@@ -54,7 +54,7 @@ def seed(database, d1: date, d2: date) -> dict:
 
 
 def test_figures_from_the_log_votes_and_tickets(database):
-    from kb.insights import insights
+    from kb.app.insights import insights
 
     seed(database, D1, D2)
     report = insights(database, D1, D2)
@@ -83,7 +83,7 @@ def test_figures_from_the_log_votes_and_tickets(database):
 
 def test_pruned_days_still_count(database):
     from kb.analytics.log import QueryLog
-    from kb.insights import insights
+    from kb.app.insights import insights
 
     seed(database, D1, D2)
     assert QueryLog(database).prune(0, now=at(D2, 12)) == 3  # D1's rows go, their counts stay
@@ -94,7 +94,7 @@ def test_pruned_days_still_count(database):
 
 def test_date_range_rules():
     from kb.errors import InvalidInput
-    from kb.insights import date_range
+    from kb.app.insights import date_range
 
     today = date(2025, 3, 31)
     assert date_range(None, None, today) == (date(2025, 3, 2), today)
@@ -140,7 +140,7 @@ def test_operators_may_not_see_it(busy_app):
 
 
 def test_csv_tables(busy_app):
-    from kb.insights import TABLES
+    from kb.app.insights import TABLES
 
     today = datetime.utcnow().date()
     lead = sign_in(busy_app, "lena", role="lead")
@@ -178,7 +178,7 @@ def test_kb_analytics_json(db_url, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from kb.cli import main
-    from kb.db import open_database
+    from kb.db.engine import open_database
 
     seed(open_database(db_url), D1, D2)
     monkeypatch.setenv("KB_DATABASE_URL", db_url)

@@ -3,7 +3,8 @@ from collections import Counter
 import pytest
 from conftest import SAMPLE_ARTICLES, write_article
 
-from kb.articles import check_articles, load_articles, parse_article
+from kb.articles.checking import check_articles
+from kb.articles.parsing import load_articles, parse_article
 
 GOOD = """---
 id: {id}
@@ -118,7 +119,7 @@ def test_check_warns_about_a_heading_that_reads_like_notes_but_is_not_one():
 
 
 def test_tag_names_are_read_and_checked(tmp_path):
-    from kb.articles import check_articles, load_tag_names
+    from kb.articles.tags import load_tag_names
 
     write_article(tmp_path, "a", "---\ntitle: Где заказ?\nlang: ru\ntags: [orders, gifts]\n---\nОтвет.\n")
     (tmp_path / "_tags.yml").write_text("# names\norders: {ru: Заказы, en: Orders}\nbroken: Заказы\n",

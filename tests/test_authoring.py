@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_ARTICLES, write_article
 
-from kb.articles import load_articles, parse_article
-from kb.authoring import add_questions, write_draft
+from kb.articles.authoring import add_questions, write_draft
+from kb.articles.parsing import load_articles, parse_article
 from kb.errors import InvalidInput
 
 

@@ -19,12 +19,12 @@ NOW = datetime(2026, 11, 20, 10, 0)
 def source(tmp_path, sqlite_template):
     """A SQLite database with some of everything, as a month of work leaves it."""
     from kb.analytics.log import QueryLog
-    from kb.db import open_database
+    from kb.db.engine import open_database
     from kb.desk.desk import Desk
     from kb.desk.operators import add_operator
     from kb.desk.rules import TicketRules
     from kb.desk.tokens import create_token
-    from kb.feedback.votes import Votes
+    from kb.analytics.votes import Votes
     from kb.gaps.tables import GapCluster, GapMark, GapQuestion
 
     path = tmp_path / "source.sqlite"
@@ -65,7 +65,7 @@ def rows(text: str) -> list[str]:
 
 
 def test_an_export_comes_back_row_for_row_and_numbering_goes_on(source, db_url, tmp_path):
-    from kb.db import open_database
+    from kb.db.engine import open_database
     from kb.desk.desk import Desk
     from kb.desk.rules import TicketRules
 

@@ -73,7 +73,7 @@ class Proxy:
 
 
 def make_app(index_dir, database_url):
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     settings = make_settings(index_dir=index_dir, database_url=database_url, rate_tickets="100000 per minute")
@@ -101,7 +101,7 @@ def empty_postgres(postgres_url):
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from kb.db import open_database
+    from kb.db.engine import open_database
 
     with open_database(postgres_url).engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {TICKET_TABLES} RESTART IDENTITY CASCADE"))
@@ -114,9 +114,9 @@ def empty_postgres(postgres_url):
 
 @pytest.fixture
 def quick_retry(monkeypatch):
-    import kb.services
+    import kb.app.services
 
-    monkeypatch.setattr(kb.services, "OPEN_RETRY", 0.0, raising=False)
+    monkeypatch.setattr(kb.app.services, "OPEN_RETRY", 0.0, raising=False)
 
 
 def test_serving_starts_without_the_database_and_resumes_when_it_is_back(sample_index, quick_retry,
@@ -265,7 +265,7 @@ def test_read_only_work_cannot_write(db_url):
     takes no lock until it writes."""
     from sqlalchemy import text
 
-    from kb.db import open_database
+    from kb.db.engine import open_database
 
     database = open_database(db_url)
     assert database.run(lambda s: s.execute(text("SELECT value FROM counters")).all(), write=False)

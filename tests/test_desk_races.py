@@ -15,7 +15,7 @@ def _ask_at_once(url, barrier, results, question, email):
     try:
         from conftest import fake_embed
 
-        from kb.db import Database
+        from kb.db.engine import Database
         from kb.desk.desk import Desk
         from kb.desk.rules import TicketRules
 

@@ -40,7 +40,7 @@ def kb(env, *args):
 
 
 def run_worker_job(app):
-    from kb.jobs import JOBS
+    from kb.jobs.registry import JOBS
 
     services = app.extensions["kb"]
     assert services.questions.flush()

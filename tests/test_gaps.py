@@ -99,7 +99,7 @@ def joint_vectors():
 def test_one_topic_asked_in_russian_and_english_is_one_suggestion_and_chatter_is_none(joint_vectors):
     from conftest import SAMPLE_ARTICLES
 
-    from kb.articles import load_articles
+    from kb.articles.parsing import load_articles
     from kb.gaps.finder import GapFinder
 
     articles, _ = load_articles(SAMPLE_ARTICLES)
@@ -130,7 +130,7 @@ def test_one_topic_asked_in_russian_and_english_is_one_suggestion_and_chatter_is
 def test_a_dismissed_topic_swallows_its_new_wordings(joint_vectors):
     from conftest import SAMPLE_ARTICLES
 
-    from kb.articles import load_articles
+    from kb.articles.parsing import load_articles
     from kb.gaps.finder import GapFinder
 
     articles, _ = load_articles(SAMPLE_ARTICLES)

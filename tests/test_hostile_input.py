@@ -40,7 +40,7 @@ def _arg(rule, name):
 
 @pytest.fixture
 def hostile_app(sample_index, tmp_path):
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     settings = make_settings(index_dir=sample_index, database_url=f"sqlite:///{tmp_path / 'kb.sqlite'}")
@@ -87,7 +87,7 @@ def test_a_body_over_the_limit_is_a_413_page_elsewhere(api, path):
 # --- absolute links: KB_PUBLIC_URL, never the Host header -----------------------------------------
 
 def ticket_app_with(db_url, tmp_path, config=None, **values):
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     settings = make_settings(index_dir=tmp_path / "no-index", database_url=db_url, **values)

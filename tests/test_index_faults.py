@@ -74,7 +74,7 @@ def broken_copy(index_dir: Path, kind: str, name: str = "broken") -> str:
 
 
 def app_over(index_dir: Path, tmp_path: Path):
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     settings = make_settings(index_dir=index_dir, database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}")

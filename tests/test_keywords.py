@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import SAMPLE_ARTICLES, write_article
 
-from kb.articles import parse_article
+from kb.articles.parsing import parse_article
 from kb.search import fusion
 from kb.search.keywords import KeywordIndex
 from kb.text import terms

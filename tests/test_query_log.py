@@ -43,7 +43,7 @@ def test_keystrokes_of_one_question_are_one_row_and_the_last_text_wins(database)
 def test_half_typed_text_never_reaches_the_database_file(tmp_path):
     """The first digits of a phone number are not personal data the masker can recognise; the
     writer holds a question until it settles, so they are never written, not even to the WAL."""
-    from kb.db import Database
+    from kb.db.engine import Database
 
     database = Database(f"sqlite:///{tmp_path / 'kb.sqlite'}")
     database.upgrade()
@@ -114,8 +114,8 @@ def test_between_and_retention_keep_daily_counts(database):
 def test_retention_job_uses_the_setting(db_url, tmp_path):
     from conftest import make_settings
 
-    from kb.jobs import JOBS
-    from kb.services import Services
+    from kb.app.services import Services
+    from kb.jobs.registry import JOBS
 
     services = Services(make_settings(database_url=db_url, query_log_days=30, index_dir=tmp_path))
     log = services.questions

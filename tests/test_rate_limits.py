@@ -13,7 +13,7 @@ REDIS_URL = os.environ.get("KB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def limited_app(index_dir, tmp_path, config=None, **rates):
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     settings = make_settings(index_dir=index_dir, database_url=f"sqlite:///{tmp_path / 'kb.sqlite'}", **rates)

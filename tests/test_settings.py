@@ -1,7 +1,10 @@
-"""Settings: declared once, read from the environment and an optional file, every problem at once."""
+"""Settings: declared once, read from the environment and an optional file, every problem at once,
+an unknown `KB_...` name among them."""
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,14 +20,18 @@ def test_defaults_and_values_from_the_environment():
     assert load_settings({}).first_response["chat"] == pytest.approx(5 / 60)
 
 
-def test_every_problem_is_reported_at_once_naming_the_variable():
+def test_every_problem_is_reported_at_once_naming_the_variable_and_the_nearest_to_an_unknown_one():
     with pytest.raises(SettingsError) as raised:
         load_settings({"KB_TIER_DEADLINES": "abc", "KB_TIMEZONE": "Mars/Olympus", "KB_DUPLICATE_THRESHOLD": "2",
-                       "KB_WORKING_HOURS": "sometimes"})
+                       "KB_WORKING_HOURS": "sometimes", "KB_RATE_SEACH": "10 per minute", "KB_TIMEZON": "UTC",
+                       "KB_NOTHING_LIKE_IT": "1"})
     message = raised.value.message
     assert "\n" not in message
     for name in ("KB_TIER_DEADLINES", "KB_TIMEZONE", "KB_DUPLICATE_THRESHOLD", "KB_WORKING_HOURS"):
-        assert name in message
+        assert f"{name}: " in message
+    assert "KB_RATE_SEACH: unknown setting; did you mean KB_RATE_SEARCH?" in message
+    assert "KB_TIMEZON: unknown setting; did you mean KB_TIMEZONE?" in message
+    assert "KB_NOTHING_LIKE_IT: unknown setting (" in message
 
 
 def test_a_bad_setting_stops_kb_serve_with_one_line_and_no_traceback(tmp_path):
@@ -77,3 +84,35 @@ def test_create_app_reads_no_environment_and_loads_no_model(sample_index):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_an_unknown_name_in_the_settings_file_is_refused_too(tmp_path):
+    (tmp_path / "site.env").write_text("KB_TIMEZONE=UTC\nKB_AUTO_ASIGN=0\n")
+    with pytest.raises(SettingsError, match="site.env: KB_AUTO_ASIGN: unknown setting; did you mean KB_AUTO_ASSIGN"):
+        load_settings({"KB_SETTINGS_FILE": str(tmp_path / "site.env")})
+
+
+def test_kb_names_that_are_not_settings_are_let_through():
+    settings = load_settings({"KB_TEST_POSTGRES_URL": "postgresql://x", "KB_REQUIRE_BROWSER": "1",
+                              "KB_OPERATOR": "anna", "KB_BROWSER_LATENCY_OUT": "/tmp/latency.json",
+                              "KB_EVAL_SETS": "/tmp/eval", "OTHER_TYPO": "1"})
+    assert settings.index_dir.name == "index"
+
+
+def test_kb_stops_at_an_unknown_variable_with_exit_status_2():
+    result = CliRunner().invoke(main, ["config"], env={"KB_INDX": "elsewhere"})
+    assert result.exit_code == 2
+    assert "KB_INDX: unknown setting; did you mean KB_INDEX?" in result.output
+
+
+def test_every_kb_name_in_the_code_is_a_setting_or_declared_not_one():
+    from kb.config import unknown_names
+
+    root = Path(__file__).resolve().parents[1]
+    files = [*root.glob("kb/**/*.py"), *root.glob("webapp/**/*.py"), *root.glob("tests/*.py"),
+             *root.glob("tools/*.py"), *root.glob("scripts/*.py"), root / ".ci" / "run", root / "Makefile"]
+    found = set()
+    for path in files:
+        if path.name != "test_settings.py":  # its typos are on purpose
+            found |= set(re.findall(r"\bKB_[A-Z0-9_]*[A-Z0-9]\b", path.read_text(encoding="utf-8")))
+    assert len(found) > 30 and unknown_names(found) == []

@@ -11,7 +11,7 @@ def served(sqlite_template, tmp_path):
     from conftest import fake_embed, make_settings
     from werkzeug.serving import make_server
 
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     shutil.copy(sqlite_template, tmp_path / "kb.sqlite")

@@ -289,9 +289,10 @@ def test_the_server_schedule_escalates_in_the_background(desk, db_url, tmp_path)
 
     from conftest import fake_embed, make_settings
 
+    from kb.app.services import Services
     from kb.desk.records import utcnow
-    from kb.jobs import JOBS, start_schedule
-    from kb.services import Services
+    from kb.jobs.registry import JOBS
+    from kb.jobs.runner import start_schedule
 
     number = new_ticket(desk, now=utcnow() - 21 * H)["number"]
     settings = make_settings(database_url=db_url, escalate_every=0.05, instance_dir=tmp_path)

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import inspect, select
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.tables import Base, Counter, Ticket, TicketEvent
 from kb.errors import NotFound
 
@@ -18,7 +18,7 @@ def empty_url(request, tmp_path):
     with engine.begin() as connection:  # the session database, emptied completely
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
-    from kb import db as kb_db
+    from kb.db import engine as kb_db
 
     if url in kb_db._databases:
         kb_db._databases.pop(url).dispose()
@@ -30,10 +30,9 @@ def test_migrations_from_empty_match_the_models(empty_url):
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    import kb.analytics.tables  # noqa: F401  (every part's tables, as kb/migrations/env.py)
-    import kb.feedback.tables  # noqa: F401
+    import kb.analytics.tables  # noqa: F401  (every part's tables, as kb/db/migrations/env.py)
     import kb.gaps.tables  # noqa: F401
-    from kb.db import alembic_config
+    from kb.db.engine import alembic_config
 
     database = Database(empty_url)
     assert inspect(database.engine).get_table_names() == []
@@ -68,7 +67,7 @@ def test_a_status_link_is_found_by_its_digest_also_for_tickets_from_before_the_d
 
     from alembic import command
 
-    from kb.db import alembic_config
+    from kb.db.engine import alembic_config
 
     ticket = desk.create_ticket("Where is my parcel?", email="digest@example.com")
     command.downgrade(alembic_config(db_url), "0005")  # as the database was before

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from kb.articles import load_articles
+from kb.articles.parsing import load_articles
 from kb.search import tune
 from kb.search.build import build_index
 from kb.search.encoders import get_embedder

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from conftest import fake_embed, make_settings
-from kb.db import Base, Database, alembic_config
+from kb.analytics.votes import Votes
+from kb.db.engine import Base, Database, alembic_config
 from kb.errors import InvalidInput
-from kb.feedback.votes import Votes
 
 NOON = datetime(2026, 3, 2, 12, 0)
 
@@ -91,7 +91,7 @@ def test_every_problem_in_one_line_and_limits_are_inclusive(votes):
 
 
 def test_services_build_votes_once(db_url):
-    from kb.services import Services
+    from kb.app.services import Services
 
     services = Services(make_settings(database_url=db_url))
     assert services.votes is services.votes
@@ -106,7 +106,7 @@ def empty_url(request, tmp_path):
         return f"sqlite:///{tmp_path}/kb.sqlite"
     from sqlalchemy import create_engine
 
-    from kb import db as kb_db
+    from kb.db import engine as kb_db
 
     url = request.getfixturevalue("postgres_url")
     if url in kb_db._databases:  # the next open_database() migrates the emptied database again
@@ -136,8 +136,7 @@ def test_migrations_from_empty_match_every_table(empty_url):
     from alembic.migration import MigrationContext
 
     import kb.analytics.tables  # noqa: F401
-    import kb.desk.tables  # noqa: F401  (the metadata with every part's tables, as kb/migrations/env.py)
-    import kb.feedback.tables  # noqa: F401
+    import kb.desk.tables  # noqa: F401  (the metadata with every part's tables, as kb/db/migrations/env.py)
 
     database = Database(empty_url)
     database.upgrade()

@@ -18,7 +18,7 @@ def app(sqlite_template, tmp_path):
     """The app with routes that fail, registered only here."""
     from flask import abort
 
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
     from webapp.auth import ANYONE, allow
 

@@ -21,7 +21,7 @@ def _post(url, body):
 def test_a_search_stays_fast_while_a_hostile_email_is_being_checked(sample_index, searcher, tmp_path):
     from werkzeug.serving import make_server
 
-    from kb.services import Services
+    from kb.app.services import Services
     from webapp import create_app
 
     settings = make_settings(index_dir=sample_index, database_url=f"sqlite:///{tmp_path}/kb.sqlite")

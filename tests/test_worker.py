@@ -104,7 +104,7 @@ def wait_until(condition, timeout: float = 10.0, what: str = "") -> float:
 
 
 def test_one_worker_runs_escalation_and_the_standby_takes_over_when_it_dies(db_url, start_worker):
-    from kb.db import open_database
+    from kb.db.engine import open_database
     from kb.desk.desk import Desk
     from kb.desk.rules import TicketRules
 
@@ -144,8 +144,9 @@ def test_one_worker_runs_escalation_and_the_standby_takes_over_when_it_dies(db_u
 
 
 def test_a_failed_run_is_logged_and_the_schedule_goes_on(tmp_path):
-    from kb.jobs import Job, start_schedule
-    from kb.services import Services
+    from kb.app.services import Services
+    from kb.jobs.registry import Job
+    from kb.jobs.runner import start_schedule
 
     calls, lines = [], []
 
@@ -173,7 +174,7 @@ def test_a_job_at_zero_interval_is_off(tmp_path):
     from click.testing import CliRunner
 
     from kb.cli import main
-    from kb.jobs import enabled_jobs
+    from kb.jobs.registry import enabled_jobs
 
     assert enabled_jobs(make_settings(escalate_every=0, query_log_prune_every=0, gaps_every=0)) == []
     assert [job.name for job, _ in enabled_jobs(make_settings())] == ["escalation", "query-log-retention", "gaps"]
@@ -188,8 +189,10 @@ def test_a_lost_postgres_connection_loses_the_lock_and_takes_it_again(postgres_u
     next run and takes the lock again, on a new connection."""
     from sqlalchemy import create_engine, text
 
-    from kb.jobs import Job, lock_key, start_schedule
-    from kb.services import Services
+    from kb.app.services import Services
+    from kb.jobs.locks import lock_key
+    from kb.jobs.registry import Job
+    from kb.jobs.runner import start_schedule
 
     lines, runs = [], []
     job = Job("test-lost-lock", lambda s: 0.1, lambda services: runs.append(1))
@@ -223,8 +226,10 @@ def test_a_lost_postgres_connection_loses_the_lock_and_takes_it_again(postgres_u
 
 def test_a_standby_in_the_same_process_waits_for_the_lock(tmp_path):
     """Two runners of one job on one SQLite file: the second stands by until the first stops."""
-    from kb.jobs import Job, JobRunner, lock_for
-    from kb.services import Services
+    from kb.app.services import Services
+    from kb.jobs.locks import lock_for
+    from kb.jobs.registry import Job
+    from kb.jobs.runner import JobRunner
 
     settings = make_settings(database_url=f"sqlite:///{tmp_path / 'kb.sqlite'}", instance_dir=tmp_path)
     services, lines, runs = Services(settings), [], []

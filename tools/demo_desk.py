@@ -15,9 +15,9 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta, timezone
 
+from kb.app.services import Services
 from kb.config import load_settings
 from kb.desk.operators import add_operator
-from kb.services import Services
 
 STAFF = [("olga", "Ольга Смирнова", "admin", 3), ("pavel", "Павел Орлов", "lead", 3),
          ("ivan", "Иван Петров", "operator", 1), ("anna", "Анна Кузнецова", "operator", 1),

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from kb.app.services import Services
 from kb.config import Settings, secret_key
-from kb.services import Services
 from webapp import (
     admin_pages,
     api,

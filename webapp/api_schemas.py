@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
-from kb.articles import LANGUAGES
+from kb.articles.parsing import LANGUAGES
 from kb.desk.records import MAX_QUESTION, MAX_TEXT
 from kb.desk.tables import CHANNELS, STATUSES, TIERS
 from kb.search.searcher import MAX_QUERY_CHARS

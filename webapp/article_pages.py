@@ -16,7 +16,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, NotFound
 
-from kb.articles import ID_PATTERN
+from kb.articles.parsing import ID_PATTERN
 from kb.errors import KBError
 from kb.search.searcher import clean_query
 from kb.search.topics import one_per_topic

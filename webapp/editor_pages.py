@@ -31,7 +31,7 @@ COVERAGE_SHOWN = 15  # rows of "Articles that need wordings"
 
 def _since() -> datetime | None:
     """The `since` parameter (YYYY-MM-DD) as the start of that day, UTC; None when there is none."""
-    from kb.insights import date_range
+    from kb.app.insights import date_range
 
     typed = request.args.get("since", "")
     return datetime.combine(date_range(typed, None, today=utcnow().date())[0], time()) if typed else None

@@ -74,7 +74,7 @@ def now():
 # --- where customers struggle: the questions page ------------------------------------------------
 
 def _report():
-    from kb.insights import date_range, insights
+    from kb.app.insights import date_range, insights
 
     since, until = date_range(request.args.get("from"), request.args.get("to"), today=utcnow().date())
     kept = services()
@@ -112,7 +112,7 @@ def questions():
 @bp.get("/questions/<table>.csv")
 def questions_csv(table):
     from kb.errors import NotFound
-    from kb.insights import TABLES, table_csv
+    from kb.app.insights import TABLES, table_csv
 
     if table not in TABLES:
         raise NotFound(f"no table {table[:40]!r}: one of {', '.join(TABLES)}")

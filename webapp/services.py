@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from kb.services import Services
+from kb.app.services import Services
 
 
 def services() -> Services:

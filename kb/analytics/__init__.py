@@ -1,1 +1,2 @@
-"""The query log and the figures for leads: every question asked, masked, and what came of it."""
+"""The query log, the votes and the figures for leads: every question asked, masked, what came of it,
+and whether the article helped."""

@@ -1,5 +1,6 @@
-"""The query log's tables: `questions`, one row per question asked (the as-you-type keystrokes of one
-question are one row), and `question_days`, the per-day counts that outlive the rows (retention).
+"""The tables of analytics: `questions`, one row per question asked (the as-you-type keystrokes of one
+question are one row), `question_days`, the per-day counts that outlive the rows (retention), and
+`votes`, one row per "Was this helpful? Yes / No" click.
 
 Times are naive UTC datetimes, like the desk's. Texts are masked before they get here
 (kb.analytics.masking); visitors are salted hashes, never an address.
@@ -11,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kb.db import Base
+from kb.db.engine import Base
 
 SOURCES = ("help", "console", "api")  # the help centre, the operators' console, the JSON API
 
@@ -50,3 +51,17 @@ class QuestionDay(Base):
     opened: Mapped[int] = mapped_column(Integer, default=0)
     helpful: Mapped[int] = mapped_column(Integer, default=0)
     not_helpful: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Vote(Base):
+    __tablename__ = "votes"
+    __table_args__ = (CheckConstraint(f"source IN ({', '.join(repr(s) for s in SOURCES)})", name="source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(200), index=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    question: Mapped[str | None] = mapped_column(Text)  # what they searched; None when they came by a link
+    lang: Mapped[str | None] = mapped_column(String(2))  # the page's language
+    source: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int | None] = mapped_column(Integer)  # the article's rank in the results they clicked
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)

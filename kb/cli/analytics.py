@@ -21,7 +21,7 @@ def _pct(value) -> str:
 def analytics(ctx, since, until, as_json):
     """Questions per day and source, answered share, no-match rate, click-through, top and unanswered
     questions, the weakest articles, tickets per day and tier."""
-    from kb.insights import date_range, insights
+    from kb.app.insights import date_range, insights
 
     start, end = date_range(since, until)
     kept = services_of(ctx)

@@ -1,4 +1,4 @@
-"""`kb export` and `kb import`: the whole database as JSON lines (kb.backup)."""
+"""`kb export` and `kb import`: the whole database as JSON lines (kb.db.backup)."""
 from __future__ import annotations
 
 import sys
@@ -15,7 +15,7 @@ from kb.cli.common import database_of, user_errors
 def export_command(ctx, file):
     """Write every table (tickets, events, customers, operators, tokens, votes, the query log, the
     gap finder's state) as JSON lines to FILE (default: standard output), for a backup or a move."""
-    from kb.backup import export_lines
+    from kb.db.backup import export_lines
 
     database = database_of(ctx)
     out = sys.stdout if file == "-" else open(file, "w", encoding="utf-8")  # noqa: SIM115
@@ -37,7 +37,7 @@ def export_command(ctx, file):
 def import_command(ctx, file):
     """Load an export into this database (KB_DATABASE_URL), which must be new (migrated, empty): all
     of it in one transaction, or nothing."""
-    from kb.backup import import_lines
+    from kb.db.backup import import_lines
 
     database = database_of(ctx)
     handle = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115

@@ -18,7 +18,7 @@ def services_of(ctx):
     """The services over these settings, built once per command."""
     root = ctx.find_root().obj
     if "services" not in root:
-        from kb.services import Services
+        from kb.app.services import Services
 
         root["services"] = Services(root["settings"])
     return root["services"]

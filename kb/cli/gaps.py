@@ -27,7 +27,7 @@ def gaps(ctx, since, as_json, refresh):
     editors' page, /editor/gaps)."""
     if ctx.invoked_subcommand is not None:
         return
-    from kb.insights import date_range
+    from kb.app.insights import date_range
 
     services = services_of(ctx)
     if refresh:
@@ -56,7 +56,7 @@ def gaps(ctx, since, as_json, refresh):
 
 
 def _refresh(services) -> None:
-    from kb.jobs import lock_for
+    from kb.jobs.locks import lock_for
 
     lock = lock_for(services.settings, "gaps")
     if not lock.try_acquire():

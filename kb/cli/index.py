@@ -15,7 +15,8 @@ from kb.errors import KBError
 def check(ctx, strict):
     """Check every article and report every problem with its file and line; then run the editors'
     regression questions (articles/_must_find.yml) against the current index."""
-    from kb.articles import check_articles, load_must_find
+    from kb.articles.checking import check_articles
+    from kb.articles.must_find import load_must_find
 
     settings = settings_of(ctx)
     try:
@@ -42,7 +43,7 @@ def _must_find_problems(ctx, cases):
         return []
     from kb.cli.common import services_of
     from kb.errors import IndexMissing
-    from kb.search.must_find import must_find_problems
+    from kb.articles.must_find import must_find_problems
 
     try:
         searcher = services_of(ctx).searcher

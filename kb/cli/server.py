@@ -27,7 +27,7 @@ def serve(ctx, host, port, threads, workers):
         key = secret_key(settings)  # one key for all: a session signed by one worker is read by another
 
         def build_app():  # in each worker, after the fork (kb/cli/workers.py says why)
-            from kb.services import Services
+            from kb.app.services import Services
 
             services = Services(settings)
             services.warm_up(log=lambda line: click.echo(line, err=True))
@@ -53,7 +53,11 @@ def serve(ctx, host, port, threads, workers):
 @click.command("config")
 @click.pass_context
 def config_command(ctx):
-    """Print the effective settings (secrets masked), each with its variable and what it does."""
-    for name, value, help_text in settings_of(ctx).effective():
+    """Print the effective settings (secrets masked) by group, each with its variable and what it does."""
+    shown = None
+    for group, name, value, help_text in settings_of(ctx).effective():
+        if group != shown:
+            click.echo(f"# {group}" if shown is None else f"\n# {group}")
+            shown = group
         click.echo(f"{name}={value}")
         click.echo(f"    # {help_text}")

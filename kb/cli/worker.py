@@ -20,7 +20,8 @@ def worker(ctx, verbose):
     """
     import os
 
-    from kb.jobs import enabled_jobs, run_schedule, stderr_log
+    from kb.jobs.registry import enabled_jobs
+    from kb.jobs.runner import run_schedule, stderr_log
 
     services = services_of(ctx)
     pid = os.getpid()
@@ -32,7 +33,7 @@ def worker(ctx, verbose):
     try:
         services.database  # noqa: B018 (migrated now; the jobs load nothing else until they need it)
     except Exception as exc:  # noqa: BLE001 (the database may come up later: the jobs retry every interval)
-        from kb.jobs import one_line
+        from kb.jobs.runner import one_line
 
         stderr_log(f"worker {pid}: database not ready ({one_line(exc)}); the jobs retry every interval")
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.deadlines import deadline_state, next_deadline
 from kb.desk.operators import find_operator
 from kb.desk.records import MAX_TEXT, Clock, acting_operator, checked_text, record_event, run_change, ticket_by_number

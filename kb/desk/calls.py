@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.customers import checked_request, customer_for
 from kb.desk.intake import Intake
 from kb.desk.records import MAX_ARTICLE_ID, MAX_TEXT, Clock, acting_operator, record_event, run_change

@@ -9,7 +9,7 @@ waiting.
 """
 from __future__ import annotations
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.board import Board
 from kb.desk.calls import Calls
 from kb.desk.intake import Intake

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy import func, or_, select, update
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.customers import checked_request, customer_for
 from kb.desk.duplicates import VectorCache, meaning_text, numbers_agree
 from kb.desk.notes import JOINED_NOTE

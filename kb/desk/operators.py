@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.passwords import hash_password, needs_rehash, verify_password
 from kb.desk.tables import ROLES, TIERS, Operator
 from kb.errors import Conflict, InvalidInput, NotAllowed, NotFound

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.notes import ARTICLE_NOTE, JOINED_NOTE
 from kb.desk.operators import find_operator
 from kb.desk.records import Clock, checked_token, ticket_by_number, ticket_by_token

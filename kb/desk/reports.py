@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.tables import CHANNELS, TIERS, Operator, Ticket, TicketEvent
 from kb.errors import InvalidInput
 

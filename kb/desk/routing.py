@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.records import Clock, record_event
 from kb.desk.rules import TicketRules
 from kb.desk.shapes import summary

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kb.db import Base
+from kb.db.engine import Base
 
 CHANNELS = ("web", "email", "chat", "phone", "social")
 STATUSES = ("new", "open", "waiting", "solved", "closed")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.records import as_utc, checked_text
 from kb.desk.tables import ROLES, ApiToken, Operator
 from kb.errors import InvalidInput, NotFound

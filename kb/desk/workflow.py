@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from kb.db import Database
+from kb.db.engine import Database
 from kb.desk.notes import ARTICLE_NOTE
 from kb.desk.records import (
     MAX_ARTICLE_ID,

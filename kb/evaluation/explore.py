@@ -22,7 +22,7 @@ from unittest import mock
 
 import numpy as np
 
-from kb.articles import load_articles
+from kb.articles.parsing import load_articles
 from kb.evaluation.quality import load_queries, score
 from kb.search import calibration, classifier, fusion, scoring
 from kb.search.build import feature_sets, passages

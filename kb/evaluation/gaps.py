@@ -186,8 +186,8 @@ def run_gaps_eval(set_dir, index_base="index", encoders=None, tune_model=True, p
     from datetime import timedelta
 
     from kb.analytics.log import QueryLog, clean_text
-    from kb.articles import load_articles
-    from kb.db import open_database
+    from kb.articles.parsing import load_articles
+    from kb.db.engine import open_database
     from kb.gaps.finder import GapFinder
     from kb.gaps.store import GapStore
     from kb.gaps.vectors import JointVectors

@@ -85,7 +85,7 @@ def score(outcomes: list[dict]) -> dict:
 
 def _tune_once(articles_dir: Path, out: Path):
     """Adapt MiniLM to the set as a team would with `kb tune`; once per set of phrasings."""
-    from kb.articles import load_articles
+    from kb.articles.parsing import load_articles
     from kb.search import tune
 
     articles, _ = load_articles(articles_dir)

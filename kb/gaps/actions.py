@@ -1,5 +1,5 @@
 """What an editor does with a suggestion: write a draft article from it, add its wordings to an
-existing article, or dismiss it. The files are written by kb.authoring (the editor reviews and
+existing article, or dismiss it. The files are written by kb.articles.authoring (the editor reviews and
 commits them in git); the suggestion is closed in the same step, so it does not come back.
 
 A closed suggestion's questions leave the clustering (drafted, accepted) or keep being swallowed by
@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from kb.analytics.log import utcnow
-from kb.articles import load_articles
-from kb.authoring import add_questions, write_draft
+from kb.articles.authoring import add_questions, write_draft
+from kb.articles.parsing import load_articles
 from kb.errors import Conflict, InvalidInput, NotFound
 from kb.gaps.tables import GapCluster, GapQuestion
 

@@ -59,7 +59,7 @@ def _number(ticket: str | None) -> int | None:
 
 
 class GapStore:
-    """`database`: a kb.db.Database; `finder_factory(articles)`: a GapFinder for the serving build's
+    """`database`: a kb.db.engine.Database; `finder_factory(articles)`: a GapFinder for the serving build's
     articles (built once per build and kept: it holds the articles' vectors); `articles()`: that
     build's articles."""
 

@@ -28,7 +28,7 @@ class KnowledgeBase:
 
     @classmethod
     def from_articles(cls, articles, vectors) -> KnowledgeBase:
-        """`articles`: dicts (a search build's) or `kb.articles.Article`s; `vectors`: QuestionVectors."""
+        """`articles`: dicts (a search build's) or `kb.articles.parsing.Article`s; `vectors`: QuestionVectors."""
         ids, texts, owners, langs = [], [], [], []
         for number, article in enumerate(articles):
             get = article.get if isinstance(article, dict) else lambda key, default=None: getattr(article, key, default)

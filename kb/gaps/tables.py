@@ -15,7 +15,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, Integer
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kb.db import Base
+from kb.db.engine import Base
 
 STATUSES = ("open", "dismissed", "drafted", "accepted")
 LIVE = ("open", "dismissed")  # the clusters the worker restores and folds into

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.articles import Article, Problem, load_articles, load_tag_names
+from kb.articles.parsing import Article, Problem, load_articles
+from kb.articles.tags import load_tag_names
 from kb.errors import IndexBroken, KBError
 from kb.search import calibration, classifier, fusion
 from kb.search.build_files import BuildFiles

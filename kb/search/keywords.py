@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.articles import Article
+from kb.articles.parsing import Article
 from kb.text import name_terms, proper_name_terms, terms
 
 K1 = 1.2  # how fast repeated occurrences of a term stop counting

@@ -94,7 +94,7 @@ def tune(articles_dir, out_dir, epochs: int = EPOCHS, seed: int = 0, progress=No
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from kb.articles import load_articles
+    from kb.articles.parsing import load_articles
 
     started = time.perf_counter()
     articles, problems = load_articles(articles_dir)

@@ -1,12 +1,11 @@
-"""Alembic environment: run by kb.db.Database.upgrade() (or `kb db upgrade`), never by hand."""
+"""Alembic environment: run by kb.db.engine.Database.upgrade() (or `kb db upgrade`), never by hand."""
 from alembic import context
 from sqlalchemy import create_engine
 
 import kb.analytics.tables  # noqa: F401
 import kb.desk.tables  # noqa: F401  (every part's tables, so the metadata holds them all)
-import kb.feedback.tables  # noqa: F401
 import kb.gaps.tables  # noqa: F401
-from kb.db import Base
+from kb.db.engine import Base
 
 config = context.config
 target_metadata = Base.metadata

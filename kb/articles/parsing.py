@@ -1,4 +1,5 @@
-"""FAQ articles: Markdown files with YAML front matter, and the checks an editor runs on them."""
+"""One article file as an `Article`: the YAML front matter, the public answer and the operator-only
+notes; every problem found with its file and line (`load_articles` reads a whole folder)."""
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +10,7 @@ from pathlib import Path
 import yaml
 
 # libyaml parses ten times faster than the pure-Python loader; a 1,000-article check takes 0.3 s.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 LANGUAGES = ("ru", "en")
 # The operator-only part of an article starts at a heading of any level, or a line that starts in
@@ -21,7 +22,6 @@ _NOTES_LINE = re.compile(r"^\s{0,3}(?:#{1,6}\s+(?P<heading>.+?)\s*#*\s*$|\*\*(?P
 # Words that suggest operator notes in a heading that does not start them: `kb check` warns.
 _NOTES_WORDS = re.compile(r"оператор|operator|internal|внутренн|служебн|staff", re.IGNORECASE)
 ID_PATTERN = re.compile(r"^[^\s/\\]+$")  # ids appear in URLs and file names
-_H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,6 @@ class Article:
         text = "\x1f".join([self.id, self.title, self.lang, *self.questions, "|", *self.tags,
                             self.body, self.operator_notes])
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-class ArticleError(Exception):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 def _split_front_matter(text: str):
@@ -133,7 +127,7 @@ def parse_article(text: str, path: str = "<string>", default_id: str | None = No
         return None, problems
     yaml_text, body, body_line = parts
     try:
-        meta = yaml.load(yaml_text, Loader=_YAML_LOADER) or {}
+        meta = yaml.load(yaml_text, Loader=YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -273,112 +267,3 @@ def _key_line(path: str, key: str) -> int:
         return _id_line(Path(path).read_text(encoding="utf-8"), key)
     except OSError:
         return 1
-
-
-def near_duplicates(articles: list[Article], threshold: float = 0.8) -> list[Problem]:
-    """Warn about pairs of articles whose questions read almost the same (character n-grams).
-
-    Two articles answering the same question split the votes of search and confuse customers.
-    """
-    if len(articles) < 2:
-        return []
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    texts = [" ".join(a.phrasings).lower() for a in articles]
-    matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
-    similarity = (matrix @ matrix.T).toarray()
-    problems = []
-    for i in range(len(articles)):
-        for j in range(i + 1, len(articles)):
-            if similarity[i, j] >= threshold:
-                problems.append(Problem(
-                    articles[j].path, 1,
-                    f"near-duplicate of {articles[i].path} ({articles[i].id!r}, similarity {similarity[i, j]:.2f}): "
-                    "merge them or make the questions distinct", level="warning"))
-    return problems
-
-
-TAG_NAMES_FILE = "_tags.yml"
-
-
-def load_tag_names(directory, articles: list[Article] | None = None) -> tuple[dict, list[Problem]]:
-    """The help site's name of each tag in each language, from `_tags.yml` in the articles folder:
-    `orders: {ru: Заказы, en: Orders}`. A tag without a name is shown as it is written (a warning
-    when `articles` use it and the file exists)."""
-    path = Path(directory) / TAG_NAMES_FILE
-    shown, names, problems = str(path), {}, []
-    if path.exists():
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
-        except (UnicodeDecodeError, yaml.YAMLError) as exc:
-            mark = getattr(exc, "problem_mark", None)
-            return {}, [Problem(shown, mark.line + 1 if mark else 1, f"cannot read the tag names: {exc}")]
-        if not isinstance(data, dict):
-            return {}, [Problem(shown, 1, "the tag names must be a mapping: `tag: {ru: Имя, en: Name}`")]
-        lines = {str(key): n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 for key in data if line.startswith(f"{key}:")}
-        for tag, value in data.items():
-            line = lines.get(str(tag), 1)
-            if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
-                problems.append(Problem(shown, line, f"tag {tag!r}: give its names as {{ru: Имя, en: Name}}"))
-                continue
-            unknown = set(value) - set(LANGUAGES)
-            if unknown:
-                problems.append(Problem(shown, line, f"tag {tag!r}: unknown language {sorted(unknown)[0]!r}: use ru or en"))
-            names[str(tag)] = {lang: value[lang].strip() for lang in LANGUAGES if lang in value}
-    # Without the file, tags are shown as written and that is the editor's choice: no warnings.
-    for tag in sorted({t for a in articles or [] for t in a.tags} - set(names)) if path.exists() else []:
-        problems.append(Problem(shown, 1, f"tag {tag!r} has no name: visitors see it as written", "warning"))
-    return names, problems
-
-
-def check_articles(directory) -> tuple[list[Article], list[Problem]]:
-    """Everything `kb check` reports: parse problems, duplicates, near-duplicates, tag names."""
-    articles, problems = load_articles(directory)
-    _names, tag_problems = load_tag_names(directory, articles)
-    return articles, problems + near_duplicates(articles) + tag_problems
-
-
-MUST_FIND_FILE = "_must_find.yml"
-
-
-@dataclass(frozen=True)
-class MustFind:
-    """An editors' regression question: a real question and the article it must find first."""
-    question: str
-    article: str
-    path: str
-    line: int
-
-
-def load_must_find(directory, article_ids=None) -> tuple[list[MustFind], list[Problem]]:
-    """The questions in `_must_find.yml` (none when the file does not exist), each with its line:
-
-        - question: где моя посылка, заказ уже неделю в пути
-          article: track-order
-    """
-    path = Path(directory) / MUST_FIND_FILE
-    if not path.is_file():
-        return [], []
-    shown = str(path)
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return [], [Problem(shown, mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
-    if root is None:
-        return [], []
-    if not isinstance(root, yaml.SequenceNode):
-        return [], [Problem(shown, root.start_mark.line + 1, "must be a list of `- question: ...` / `article: ...`")]
-    cases, problems = [], []
-    for node in root.value:
-        line = node.start_mark.line + 1
-        item = yaml.load(yaml.serialize(node), Loader=_YAML_LOADER) if isinstance(node, yaml.MappingNode) else None
-        question, article = (item or {}).get("question"), (item or {}).get("article")
-        if not (isinstance(question, str) and question.strip() and isinstance(article, str) and article.strip()):
-            problems.append(Problem(shown, line, "each entry needs `question:` (a text) and `article:` (an article id)"))
-        elif article_ids is not None and article not in article_ids:
-            problems.append(Problem(shown, line, f"no published article {article!r} for {question!r}"))
-        else:
-            cases.append(MustFind(" ".join(question.split()), article.strip(), shown, line))
-    return cases, problems

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.articles import LANGUAGES, parse_article
+from kb.articles.parsing import LANGUAGES, parse_article
 from kb.errors import Conflict, InvalidInput, NotFound
 from kb.text import same_text
 

@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from kb.db import Database
+from kb.analytics.tables import SOURCES, Vote
+from kb.db.engine import Database
 from kb.errors import InvalidInput
-from kb.feedback.tables import SOURCES, Vote
 from kb.text import text_problem, unprintable
 
 MAX_ARTICLE_ID = 200  # the column's width
@@ -59,7 +59,7 @@ class Votes:
 
     def __init__(self, database: Database, *, mask=None):
         self.db = database
-        self.mask = mask  # personal data out of the stored question (kb.services gives kb.analytics.masking)
+        self.mask = mask  # personal data out of the stored question (kb.app.services gives kb.analytics.masking)
 
     def record(self, article_id: str, helpful: bool, *, question: str | None = None, lang: str | None = None,
                source: str = "help", position: int | None = None, now: datetime | None = None) -> int:

@@ -1,5 +1,6 @@
-"""The database: engine set-up for SQLite and PostgreSQL, transactions, migrations, and the one
-declarative `Base` whose metadata holds the tables of every part (kb.desk.tables, kb.feedback.tables).
+"""The database engine: set-up for SQLite and PostgreSQL, transactions, applying the migrations
+(kb/db/migrations), and the one declarative `Base` whose metadata holds the tables of every part
+(kb.desk.tables, kb.analytics.tables, kb.gaps.tables).
 
 A database that cannot be reached (PostgreSQL stopped, a wrong URL, an unwritable SQLite file) is
 `Unavailable` (a 503 with a message to try again), never a 500: nothing is half-written, since each
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
-    """The tables of every part hang on this one metadata (kb/migrations/env.py imports them all)."""
+    """The tables of every part hang on this one metadata (kb/db/migrations/env.py imports them all)."""
 
     # Named constraints, so migrations can refer to them on every database.
     metadata = MetaData(naming_convention={
@@ -130,7 +131,7 @@ class Database:
         self.run(lambda session: session.execute(text("SELECT 1")), attempts=1, write=False)
 
     def upgrade(self, revision: str = "head"):
-        """Apply the migrations shipped in kb/migrations (a no-op when already at the newest).
+        """Apply the migrations shipped in kb/db/migrations (a no-op when already at the newest).
 
         `revision` stops at an older one (tests start from there to check a later migration)."""
         from alembic import command

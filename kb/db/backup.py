@@ -19,9 +19,8 @@ from sqlalchemy import Date, DateTime, Integer, LargeBinary, delete, func, inser
 
 import kb.analytics.tables  # noqa: F401  (every part's tables, so the metadata holds them all)
 import kb.desk.tables  # noqa: F401
-import kb.feedback.tables  # noqa: F401
 import kb.gaps.tables  # noqa: F401
-from kb.db import Base, Database
+from kb.db.engine import Base, Database
 from kb.errors import Conflict, InvalidInput
 
 FORMAT = "kb-export"

@@ -1,6 +1,7 @@
 """Where customers struggle, for leads: the query log's figures (kb.analytics.figures), the votes
-(kb.feedback) and the tickets (kb.desk) of a range of days joined into one report — the page
-/lead/questions, its CSV tables and `kb analytics` all read `insights()`.
+(kb.analytics.votes) and the tickets (kb.desk) of a range of days joined into one report — the page
+/lead/questions, its CSV tables and `kb analytics` all read `insights()`. It lives above analytics
+and the desk, which never import each other.
 
 An article is weak when visitors often say it did not help or open a ticket after reading it: ranked
 by (not helpful + tickets) / (not helpful + tickets + helpful + 2), the share of bad endings pulled
@@ -14,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 
 from kb.analytics.figures import LEADING, question_figures, share
 from kb.analytics.log import QueryLog
+from kb.analytics.votes import Votes
 from kb.desk.reports import tickets_per_day
 from kb.errors import InvalidInput
-from kb.feedback.votes import Votes
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366

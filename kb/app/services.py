@@ -1,5 +1,6 @@
 """The running product's parts, built from the settings once per process and shared by the web
-app, the `kb` command and the worker: the one place that joins search and the desk.
+app, the `kb` command and the worker: the one place that joins the parts (search, the desk,
+analytics, the gap finder).
 
 Everything here is lazy: building `Services` reads no file and loads no model; `warm_up` does
 that on purpose, in `kb serve` and `kb worker`, before the first customer arrives.
@@ -41,7 +42,7 @@ class Services:
         cannot be opened is `Unavailable` (a 503), tried again at most every OPEN_RETRY seconds."""
         with self._lock:
             if self._database is None:
-                from kb.db import open_database
+                from kb.db.engine import open_database
 
                 if time.monotonic() < self._database_retry_at:
                     raise Unavailable(self._database_problem)
@@ -78,7 +79,7 @@ class Services:
         database = self.database
         with self._lock:
             if self._votes is None:
-                from kb.feedback.votes import Votes
+                from kb.analytics.votes import Votes
 
                 from kb.analytics.masking import mask
 
