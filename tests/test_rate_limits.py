@@ -1,4 +1,4 @@
-"""Rate limits per client (webapp/rate_limits.py): searches, new tickets and votes; 429 with Retry-After
+"""Rate limits per client (webapp/core/rate_limits.py): searches, new tickets and votes; 429 with Retry-After
 in the one error shape; staff counted apart; counters shared through Redis across app instances."""
 from __future__ import annotations
 
@@ -178,7 +178,7 @@ def failed_login(client, n: int):
 
 
 def test_failed_logins_are_counted_in_redis_across_app_instances(sample_index, tmp_path, redis_url):
-    # The login's own limits (webapp/login_pages.py) share the store; keys of this test's own address.
+    # The login's own limits (webapp/staff/login.py) share the store; keys of this test's own address.
     config = {"WTF_CSRF_ENABLED": False}
     address = f"kb-test-{uuid.uuid4().hex}"
     apps = [limited_app(sample_index, tmp_path, config, redis_url=redis_url, login_limit_address="3 per 15 minutes")

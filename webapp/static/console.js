@@ -1,4 +1,4 @@
-// The operator console (webapp/console_pages.py): keyboard first, and fast. Every keystroke asks the
+// The operator console (webapp/staff/console.py): keyboard first, and fast. Every keystroke asks the
 // server for the results fragment (a newer keystroke aborts the request before it; an answer that is
 // not the newest is never drawn), ArrowUp/ArrowDown choose a result, Enter opens it beside its
 // operator notes, c (or Alt+C) copies the answer as plain text, l (or Alt+L) opens the other

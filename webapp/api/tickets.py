@@ -4,10 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from kb.desk.desk import Desk
-from kb.desk.records import checked_token
 from kb.desk.shapes import jsonable
 from kb.errors import InvalidInput
-from webapp.api_schemas import (
+from webapp.api.schemas import (
     TOKEN,
     TicketCreated,
     TicketDetails,
@@ -17,12 +16,14 @@ from webapp.api_schemas import (
     TicketStatus,
     operation,
 )
-from webapp.auth import ANYONE, allow
-from webapp.json_input import RATING, TEXT, json_object
-from webapp.security import public_url
-from webapp.services import services
+from webapp.core.auth import ANYONE, allow
+from webapp.core.json_input import RATING, TEXT, json_object
+from webapp.core.rate_limits import limit
+from webapp.core.security import public_url
+from webapp.core.status_links import check_token
+from webapp.core.services import services
 
-bp = allow(ANYONE)(Blueprint("tickets_api", __name__, url_prefix="/api/v1/tickets"))
+bp = allow(ANYONE)(Blueprint("tickets", __name__, url_prefix="/tickets"))
 
 FIELDS = {name: TEXT for name in ("question", "search_query", "channel", "language", "name", "email", "phone",
                                   "details")}
@@ -35,24 +36,17 @@ def desk() -> Desk:
     return services().desk
 
 
-def check_token(endpoint, values) -> None:
-    """A `url_value_preprocessor`: a token that cannot be one (the desk's own check: a NUL, a lone
-    surrogate, a slash) is a 404 before any view runs."""
-    token = (values or {}).get("token")
-    if token is not None:
-        checked_token(token)
-
-
 bp.url_value_preprocessor(check_token)
 
 
 def _links(token: str) -> dict:
     # Never from the Host header (webapp.security.public_url): KB_PUBLIC_URL, or relative links.
-    return {"status_url": public_url("status_pages.status", token=token),
-            "api_url": public_url("tickets_api.status", token=token)}
+    return {"status_url": public_url("status.status", token=token),
+            "api_url": public_url("api.tickets.status", token=token)}
 
 
 @bp.post("")
+@limit("tickets")
 @operation({201: TicketCreated, 202: TicketJoined}, (400, 413, 429, 500, 503), json=TicketRequest, tag="tickets")
 def create():
     """Ask a question as a ticket
@@ -81,6 +75,7 @@ def status(token):
 
 
 @bp.post("/<token>/details")
+@limit("tickets")
 @operation({200: TicketStatus}, (400, 404, 409, 413, 500), json=TicketDetails, tag="tickets",
            path_parameters=TOKEN)
 def add_details(token):
@@ -91,6 +86,7 @@ def add_details(token):
 
 
 @bp.post("/<token>/rating")
+@limit("tickets")
 @operation({200: TicketStatus}, (400, 404, 409, 413, 500), json=TicketRating, tag="tickets",
            path_parameters=TOKEN)
 def rate(token):

@@ -1,33 +1,28 @@
-"""JSON API, version 1. Every answer is JSON; every error has the shape in webapp.errors.
+"""The API's search: a question's answers, one article, and whether the service can answer.
 
-Each route is documented with its models (webapp.api_schemas); the OpenAPI document of them all is
-at /api/v1/openapi.json and shown as a page at /api/v1/docs."""
+Each route is documented with its models (webapp.api.schemas), in the document of webapp.api.document."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request, session
+from flask import Blueprint, current_app, jsonify, request, session
 from flask_login import current_user
 
 from kb.analytics.log import visitor_ref
 from kb.errors import NotFound, QueryError
 from kb.search.searcher import clean_query
-from webapp.api_schemas import (
+from webapp.api.schemas import (
     ANONYMOUS_OR_BEARER,
     Article,
     Health,
     SearchAnswer,
     SearchQuery,
-    openapi_document,
     operation,
-    operations,
 )
-from webapp.auth import ANYONE, DESK, allow
-from webapp.question_log import log_question
-from webapp.services import services
+from webapp.core.auth import ANYONE, DESK, allow
+from webapp.core.question_log import log_question
+from webapp.core.rate_limits import limit
+from webapp.core.services import services
 
-bp = allow(ANYONE)(Blueprint("api", __name__, url_prefix="/api/v1"))
-
-# The document and its page: the only routes of the API that are not in the document.
-DOCUMENT_ENDPOINTS = {"api.openapi", "api.docs"}
+bp = allow(ANYONE)(Blueprint("search", __name__))
 
 
 def searcher():
@@ -58,6 +53,7 @@ def _int_arg(name: str, default: int) -> int:
 
 
 @bp.get("/search")
+@limit("search")
 @operation({200: SearchAnswer}, (400, 401, 429, 503, 500), query=SearchQuery, tag="search",
            security=ANONYMOUS_OR_BEARER)
 def search():
@@ -109,16 +105,3 @@ def health():
     skipped = skipped_build(services().settings.index_dir)
     return jsonify({"status": "degraded" if problem or skipped else "ok", "articles": len(s.articles),
                     "built_at": s.manifest["built_at"], "database": problem or "ok", "index": skipped or "ok"})
-
-
-@bp.get("/openapi.json")
-def openapi():
-    return jsonify(openapi_document())
-
-
-@bp.get("/docs")
-def docs():
-    """The OpenAPI document as a page: no script, nothing from another site."""
-    document = openapi_document()
-    return render_template("api/docs.html", info=document["info"], version=document["openapi"],
-                           operations=operations(document))
