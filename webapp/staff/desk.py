@@ -19,6 +19,7 @@ from kb.errors import IndexMissing, InvalidInput, KBError, NotFound, QueryError
 from kb.search.searcher import clean_query
 from webapp.core.auth import DESK, LEADS, allow
 from webapp.core.i18n import language
+from webapp.core.rate_limits import limit
 from webapp.core.services import services
 from webapp.staff.board import now_page
 from webapp.staff.deadlines import age, deadlines
@@ -190,6 +191,7 @@ def reassign(number):
 
 
 @bp.get("/articles")
+@limit("search", fragment=True)
 def find_article():
     """The articles that match `q`, as an HTML fragment for the ticket page's inline search."""
     typed = request.args.get("q", "")
