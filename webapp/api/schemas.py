@@ -1,25 +1,28 @@
 """The JSON API's shapes: a pydantic model for each route's query, body and answer, and for the one
 error body; `spec`, the spectree instance that makes the OpenAPI 3 document from them.
 
-The routes decorate themselves with `operation(...)`, which only documents: spectree's own request
-checks would answer 422 with pydantic's error list, and the API answers bad input with a 400 in
-the one error shape (webapp.core.errors), so the routes keep reading their input themselves
-(webapp.core.json_input, kb.search.searcher.clean_query). tests/test_openapi.py checks real answers
-against the document, and tests/test_api_fuzz.py runs Schemathesis on it against `kb serve`.
+The routes decorate themselves with `operation(...)`, which documents them and parses their input
+with the same models (webapp.core.json_input). Not with spectree's own request checks: those answer
+422 with pydantic's error list, and read a body that repeats a key or holds NaN without a word; the
+API answers bad input with a 400 in the one error shape (webapp.core.errors).
+tests/test_openapi.py checks real answers against the document, and tests/test_api_fuzz.py runs
+Schemathesis on it against `kb serve`.
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
 from kb.articles import LANGUAGES
 from kb.desk.records import MAX_QUESTION, MAX_TEXT
 from kb.desk.tables import CHANNELS, STATUSES, TIERS
-from kb.search.searcher import MAX_QUERY_CHARS
+from kb.search.searcher import MAX_QUERY_CHARS, clean_query
+from webapp.core.json_input import json_body, query_args
 
 # Text a person can type: no control character but tab and line breaks (kb.text.unprintable, which
 # also refuses lone surrogates: JSON Schema cannot say that).
@@ -71,12 +74,31 @@ ERRORS = {
 
 # --- search and articles --------------------------------------------------------------------------
 
+def _question(typed):
+    """The search's own check of a question (its QueryError is the 400), which counts the length
+    once runs of spaces are one; the question goes on as typed."""
+    clean_query(typed)
+    return typed
+
+
+def _whole_number(typed):
+    """Written in the digits 0-9 (pydantic, like int(), would also take " 5", "5_0" and other
+    scripts' digits, which the document's `integer` does not allow)."""
+    if isinstance(typed, str) and not (typed.isascii() and typed.isdigit() and len(typed) <= 9):
+        raise ValueError(f"must be a whole number, not {typed[:20]!r}")
+    return typed
+
+
 class SearchQuery(Shape):
-    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=TYPED, examples=["how do I cancel my order"],
-                   description=(f"the question: up to {MAX_QUERY_CHARS} characters once runs of spaces are "
-                                "one, no control characters"))
+    # The bounds are the document's; the question is checked by the search itself (`_question`).
+    q: Annotated[str, BeforeValidator(_question)] = Field(
+        examples=["how do I cancel my order"], json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS,
+                                                                 "pattern": TYPED},
+        description=(f"the question: up to {MAX_QUERY_CHARS} characters once runs of spaces are "
+                     "one, no control characters"))
     lang: Literal["", *LANGUAGES] = Field("", examples=["en"], description="only articles in this language; empty: any")
-    limit: int = Field(5, ge=1, le=50, examples=[3], description="how many results at most")
+    limit: Annotated[int, BeforeValidator(_whole_number)] = Field(5, ge=1, le=50, examples=[3],
+                                                                  description="how many results at most")
 
 
 class SearchResult(Shape):
@@ -129,7 +151,7 @@ class TicketRequest(Shape):
     """A question nothing answered. Give an e-mail address or a phone number (or both). Text holds
     no control characters."""
 
-    # Documentation only (the body is read by webapp.core.json_input): one of the two contacts is needed.
+    # Documentation only (the desk checks it): one of the two contacts is needed.
     model_config = ConfigDict(json_schema_extra={"anyOf": [
         {"required": [contact], "properties": {contact: {"type": "string"}}} for contact in ("email", "phone")]})
 
@@ -204,7 +226,7 @@ class TicketDetails(Shape):
 
 
 class TicketRating(Shape):
-    rating: int = Field(ge=1, le=5, examples=[5], description="a JSON integer (not 5.0, not true)")
+    rating: int = Field(ge=1, le=5, strict=True, examples=[5], description="a JSON integer (not 5.0, not true)")
 
 
 TOKEN = {"token": "the token the request was created with"}
@@ -236,10 +258,24 @@ def operation(ok: dict[int, type[BaseModel]], errors: tuple[int, ...], *, query:
               json: type[BaseModel] | None = None, tag: str, path_parameters: dict[str, str] | None = None,
               security: list[dict] | None = None):
     """Document a route: its answers by status, the error statuses it can answer (each with
-    `ErrorBody`), its query or JSON body. Nothing is checked at request time (see the module)."""
+    `ErrorBody`), its query or JSON body; and parse that input with the same model, which the view
+    gets as `params` (the query) or `body` (see the module)."""
     answers = {f"HTTP_{status}": model for status, model in ok.items()}
     answers.update({f"HTTP_{status}": (ErrorBody, ERRORS[status]) for status in errors})
     # spectree adds a response for its own validation errors: it is the first listed, already ErrorBody.
-    return spec.validate(query=query, json=json, resp=Response(**answers), tags=[tag], skip_validation=True,
-                         validation_error_status=errors[0], path_parameter_descriptions=path_parameters,
-                         security=security)
+    document = spec.validate(query=query, json=json, resp=Response(**answers), tags=[tag], skip_validation=True,
+                             validation_error_status=errors[0], path_parameter_descriptions=path_parameters,
+                             security=security)
+
+    def decorate(view):
+        @functools.wraps(view)
+        def parsed(*args, **kwargs):
+            if query is not None:
+                kwargs["params"] = query_args(query)
+            if json is not None:
+                kwargs["body"] = json_body(json)
+            return view(*args, **kwargs)
+
+        return document(parsed)
+
+    return decorate

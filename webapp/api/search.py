@@ -3,12 +3,11 @@
 Each route is documented with its models (webapp.api.schemas), in the document of webapp.api.document."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, current_app, jsonify, session
 from flask_login import current_user
 
 from kb.analytics.log import visitor_ref
-from kb.errors import NotFound, QueryError
-from kb.search.searcher import clean_query
+from kb.errors import NotFound
 from webapp.api.schemas import (
     ANONYMOUS_OR_BEARER,
     Article,
@@ -41,34 +40,19 @@ def _caller() -> str:
     return visitor_ref(secret, ident) if isinstance(ident, str) and ident else "anonymous"
 
 
-def _int_arg(name: str, default: int) -> int:
-    """A whole number written in the digits 0-9 (Python's int() would also take " 5", "5_0" and
-    other scripts' digits, which the document's `integer` does not allow)."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-        raise QueryError(f"`{name}` must be a whole number, not {raw[:20]!r}")
-    return int(raw)
-
-
 @bp.get("/search")
 @limit("search")
 @operation({200: SearchAnswer}, (400, 401, 429, 503, 500), query=SearchQuery, tag="search",
            security=ANONYMOUS_OR_BEARER)
-def search():
+def search(params):
     """Search the knowledge base
 
     The best answers to a question, best first; `no_match` says whether any of them answers it. With an
     operator, lead or admin token (`Authorization: Bearer <token>`) each result also has its
     `operator_notes`."""
-    query = request.args.get("q")
-    if query is None:
-        raise QueryError("missing `q`: pass the question as ?q=...")
-    clean_query(query)  # a bad question is a 400 even before the index is loaded
-    s = searcher()
-    response = s.search(query, lang=request.args.get("lang") or None, limit=_int_arg("limit", 5))
-    log_question(query, response, "api", _caller())
+    s = searcher()  # a bad question was a 400 before this, even without an index
+    response = s.search(params.q, lang=params.lang or None, limit=params.limit)
+    log_question(params.q, response, "api", _caller())
     answer = response.to_dict()
     if current_user.role in DESK:  # the support team (a token or a login); never visitors or editors
         for result in answer["results"]:
