@@ -17,8 +17,8 @@ EDITORS = {"editor", "admin"}
 ADMINS = {"admin"}
 
 PUBLIC = ("help.index", "help.search", "help.results", "help.topic", "help.ask", "help.joined",
-          "articles.article", "articles.vote", "status.status", "status.add_details",
-          "status.rate", "api.search.search", "api.search.article", "api.search.health", "api.document.openapi", "api.document.docs",
+          "articles.article", "articles.vote", "status.status", "status.add_details", "status.rate",
+          "api.search.search", "api.search.article", "api.search.health", "api.document.openapi", "api.document.docs",
           "api.tickets.create", "api.tickets.status", "api.tickets.add_details", "api.tickets.rate",
           "i18n.switch", "login.login", "static")
 EXPECTED = {
