@@ -17,23 +17,23 @@ EDITORS = {"editor", "admin"}
 ADMINS = {"admin"}
 
 PUBLIC = ("help.index", "help.search", "help.results", "help.topic", "help.ask", "help.joined",
-          "articles.article", "articles.vote", "status_pages.status", "status_pages.add_details",
-          "status_pages.rate", "api.search", "api.article", "api.health", "api.openapi", "api.docs",
-          "tickets_api.create", "tickets_api.status", "tickets_api.add_details", "tickets_api.rate",
-          "i18n.switch", "login_pages.login", "static")
+          "articles.article", "articles.vote", "status.status", "status.add_details", "status.rate",
+          "api.search.search", "api.search.article", "api.search.health", "api.document.openapi", "api.document.docs",
+          "api.tickets.create", "api.tickets.status", "api.tickets.add_details", "api.tickets.rate",
+          "i18n.switch", "login.login", "static")
 EXPECTED = {
     **{endpoint: ANYONE for endpoint in PUBLIC},
-    "login_pages.logout": STAFF, "login_pages.account": STAFF,
+    "login.logout": STAFF, "login.account": STAFF,
     "console.index": DESK, "console.results": DESK, "console.article": DESK, "console.customer": DESK,
     "console.register_call": DESK,
     "desk.queues": DESK, "desk.ticket": DESK, "desk.take": DESK, "desk.reply": DESK, "desk.solve": DESK,
     "desk.pass_on": DESK, "desk.find_article": DESK, "desk.reassign": LEADS,
-    "lead_pages.month": LEADS, "lead_pages.month_csv": LEADS, "lead_pages.now": LEADS,
-    "lead_pages.questions": LEADS, "lead_pages.questions_csv": LEADS,
-    "editor_pages.gaps": EDITORS, "editor_pages.suggestion": EDITORS, "editor_pages.draft": EDITORS,
-    "editor_pages.add": EDITORS, "editor_pages.dismiss": EDITORS,
-    "admin_pages.operators": ADMINS, "admin_pages.add_operator": ADMINS, "admin_pages.operator": ADMINS,
-    "admin_pages.tokens": ADMINS, "admin_pages.create_token": ADMINS, "admin_pages.revoke_token": ADMINS,
+    "lead.month": LEADS, "lead.month_csv": LEADS, "lead.now": LEADS,
+    "lead.questions": LEADS, "lead.questions_csv": LEADS,
+    "editor.gaps": EDITORS, "editor.suggestion": EDITORS, "editor.draft": EDITORS,
+    "editor.add": EDITORS, "editor.dismiss": EDITORS,
+    "admin.operators": ADMINS, "admin.add_operator": ADMINS, "admin.operator": ADMINS,
+    "admin.tokens": ADMINS, "admin.create_token": ADMINS, "admin.revoke_token": ADMINS,
 }
 
 
@@ -85,7 +85,7 @@ def test_every_route_has_an_expected_rule(walk_app):
 
 
 def test_every_route_checks_the_role(walk_app):
-    from webapp.auth import rule_of
+    from webapp.core.auth import rule_of
 
     values = walk_app.config["WALK_VALUES"]
     clients = {role: _client(walk_app, role) for role in ROLES}
@@ -95,13 +95,13 @@ def test_every_route_checks_the_role(walk_app):
         url = _url(rule, values)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for role in ROLES:
-                if rule.endpoint == "login_pages.logout":
+                if rule.endpoint == "login.logout":
                     clients[role] = _client(walk_app, role)  # the walk signs them out: sign in again
                 response = clients[role].open(url, method=method, data={} if method == "POST" else None)
                 assert response.status_code < 500, (role, method, url, response.status_code)
                 if _got_in(response) != (role in EXPECTED[rule.endpoint]):
                     wrong.append((role, method, url, response.status_code))
-                if rule.endpoint == "login_pages.logout":
+                if rule.endpoint == "login.logout":
                     clients[role] = _client(walk_app, role)
     assert wrong == []
 

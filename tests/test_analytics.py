@@ -197,7 +197,7 @@ def test_kb_analytics_json(db_url, tmp_path, monkeypatch):
 
 
 def test_chart_axes_are_round_and_bars_stack():
-    from webapp.charts import nice_top, stacked_days
+    from webapp.staff.charts import nice_top, stacked_days
 
     assert nice_top(0) == (4, 1) and nice_top(7) == (8, 2) and nice_top(56) == (60, 20) and nice_top(969) == (1000, 500)
     chart = stacked_days([{"day": D1, "a": 3, "b": 1}, {"day": D2, "a": 0, "b": 0}], [("a", "s-a"), ("b", "s-b")])

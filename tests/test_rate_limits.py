@@ -1,4 +1,4 @@
-"""Rate limits per client (webapp/rate_limits.py): searches, new tickets and votes; 429 with Retry-After
+"""Rate limits per client (webapp/core/rate_limits.py): searches, new tickets and votes; 429 with Retry-After
 in the one error shape; staff counted apart; counters shared through Redis across app instances."""
 from __future__ import annotations
 
@@ -120,6 +120,40 @@ def test_staff_are_counted_per_account_with_their_own_higher_limit(sample_index,
     assert statuses == [200] * 5 + [429]
 
 
+# A value for each kind of URL argument, so that every page can be asked for (a 404 is fine: only
+# whether the view runs a search counts).
+URL_VALUES = {"article_id": "cancel-order", "tag": "orders", "token": "no-such-token", "number": 1, "login": "root",
+              "token_id": 1, "code": "en", "table": "articles", "filename": "site.css"}
+
+
+def test_every_route_that_runs_a_search_spends_the_search_budget(sample_index, tmp_path, monkeypatch):
+    """Walk every page and API route (as an admin, who reaches them all) with a question in `q`: each
+    view that ran a search must carry `@limit("search")`."""
+    from flask import request, url_for
+
+    from kb.search.searcher import Searcher
+
+    app = limited_app(sample_index, tmp_path)
+    admin = sign_in(app, "root", role="admin", tier=3)
+    searching = set()
+    search = Searcher.search
+
+    def spy(self, *args, **kwargs):
+        searching.add(request.endpoint)
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(Searcher, "search", spy)
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and rule.endpoint != "static":
+            with app.test_request_context():
+                url = url_for(rule.endpoint, **{name: URL_VALUES[name] for name in rule.arguments})
+            admin.get(url, query_string={"q": "how do I cancel my order", "article": "cancel-order"})
+    assert {"help.search", "help.results", "console.index", "console.results", "api.search.search"} <= searching
+    unlimited = sorted(endpoint for endpoint in searching
+                       if getattr(app.view_functions[endpoint], "kb_limit", {}).get("budget") != "search")
+    assert not unlimited, f"these routes run a search without the search limit: {unlimited}"
+
+
 def test_an_address_behind_a_proxy_counts_only_when_the_proxy_is_trusted(sample_index, tmp_path):
     untrusted = limited_app(sample_index, tmp_path, rate_search="1 per minute").test_client()
     assert untrusted.get("/search/results?q=a", headers={"X-Forwarded-For": "192.0.2.1"}).status_code == 200
@@ -178,7 +212,7 @@ def failed_login(client, n: int):
 
 
 def test_failed_logins_are_counted_in_redis_across_app_instances(sample_index, tmp_path, redis_url):
-    # The login's own limits (webapp/login_pages.py) share the store; keys of this test's own address.
+    # The login's own limits (webapp/staff/login.py) share the store; keys of this test's own address.
     config = {"WTF_CSRF_ENABLED": False}
     address = f"kb-test-{uuid.uuid4().hex}"
     apps = [limited_app(sample_index, tmp_path, config, redis_url=redis_url, login_limit_address="3 per 15 minutes")

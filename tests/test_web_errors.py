@@ -20,7 +20,7 @@ def app(sqlite_template, tmp_path):
 
     from kb.app.services import Services
     from webapp import create_app
-    from webapp.auth import ANYONE, allow
+    from webapp.core.auth import ANYONE, allow
 
     shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
     settings = make_settings(index_dir=tmp_path / "no-index", database_url=f"sqlite:///{tmp_path}/kb.sqlite")

@@ -157,7 +157,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_creates_nothing(cli
         from sqlalchemy import func, select
 
         from kb.desk.tables import Ticket
-        from webapp.services import services
+        from webapp.core.services import services
 
         assert services().database.run(lambda s: s.scalar(select(func.count()).select_from(Ticket))) == 0
 
@@ -215,7 +215,7 @@ def test_a_vote_is_stored_with_the_question_that_led_to_the_article(client, app)
         "csrf_token": token_from(html), "helpful": "no", "q": question, "pos": "2"})
     assert response.status_code == 303
     with app.app_context():
-        from webapp.services import services
+        from webapp.core.services import services
 
         votes = services().votes
         assert votes.counts("refund-timing") == {"helpful": 0, "not_helpful": 1}
@@ -231,7 +231,7 @@ def test_a_vote_without_its_csrf_token_is_refused(client, app):
     response = client.post("/articles/refund-timing/vote", data={"helpful": "yes"})
     assert response.status_code == 400
     with app.app_context():
-        from webapp.services import services
+        from webapp.core.services import services
 
         assert services().votes.counts("refund-timing") == {"helpful": 0, "not_helpful": 0}
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from webapp.security import HEADERS
+from webapp.core.security import HEADERS
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 

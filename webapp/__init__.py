@@ -8,24 +8,10 @@ from flask_wtf.csrf import CSRFProtect
 
 from kb.app.services import Services
 from kb.config import Settings, secret_key
-from webapp import (
-    admin_pages,
-    api,
-    article_pages,
-    auth,
-    console_pages,
-    desk_pages,
-    editor_pages,
-    errors,
-    help_pages,
-    i18n,
-    lead_pages,
-    login_pages,
-    rate_limits,
-    security,
-    status_pages,
-    tickets_api,
-)
+from webapp import api
+from webapp.core import auth, errors, i18n, rate_limits, security
+from webapp.public import articles, help, status
+from webapp.staff import admin, console, desk, editor, lead, login
 
 
 def create_app(settings: Settings, config: dict | None = None, *, services: Services | None = None) -> Flask:
@@ -41,21 +27,16 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     i18n.register(app, settings.timezone)
     # Every form posted from a page carries a CSRF token; the JSON API is for programs and has none.
     csrf = CSRFProtect(app)
-    csrf.exempt(tickets_api.bp)
+    csrf.exempt(api.tickets.bp)
     # The question form checks its own token (a FlaskForm field), so an expired one shows the form
     # again with everything the visitor typed, instead of an error page that loses it.
-    csrf.exempt(help_pages.ask)
+    csrf.exempt(help.ask)
     errors.register(app)
     security.register(app, settings.public_url)
     auth.register(app)
-    login_pages.register(app, settings, rate_limits.storage_uri(settings))
+    login.register(app, settings, rate_limits.storage_uri(settings))
     limiter = rate_limits.register(app, settings)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(help_pages.bp)
-    app.register_blueprint(tickets_api.bp)
-    app.register_blueprint(status_pages.bp)
-    app.register_blueprint(article_pages.bp)
-    for staff in (console_pages, desk_pages, lead_pages, editor_pages, admin_pages):
-        app.register_blueprint(staff.bp)
+    for part in (api, help, status, articles, console, desk, lead, editor, admin):
+        app.register_blueprint(part.bp)
     rate_limits.apply(app, limiter, settings)
     return app

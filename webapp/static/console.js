@@ -1,6 +1,5 @@
-// The operator console (webapp/console_pages.py): keyboard first, and fast. Every keystroke asks the
-// server for the results fragment (a newer keystroke aborts the request before it; an answer that is
-// not the newest is never drawn), ArrowUp/ArrowDown choose a result, Enter opens it beside its
+// The operator console (webapp/staff/console.py): keyboard first, and fast. Every keystroke asks the
+// server for the results fragment (only the newest answer is drawn: fragments.js), ArrowUp/ArrowDown choose a result, Enter opens it beside its
 // operator notes, c (or Alt+C) copies the answer as plain text, l (or Alt+L) opens the other
 // language, r (or Alt+R) goes to the call form, Escape comes back to the search box. Everything the
 // script fetches is the same markup the page renders without JavaScript.
@@ -11,18 +10,13 @@ const search = document.getElementById('search'), box = document.getElementById(
 const out = document.getElementById('results'), panel = document.getElementById('answer-panel');
 const call = document.getElementById('call'), past = document.getElementById('history');
 const placeholder = document.getElementById('answer-placeholder').innerHTML;
-let seq = 0, pending = null, active = -1, questionEdited = false;
+const results = Fragments.latest(), answers = Fragments.latest(), callers = Fragments.latest();
+let active = -1, questionEdited = false;
 
 const field = name => document.querySelector('#call-form [name="' + name + '"]');
 const hits = () => Array.from(out.querySelectorAll('.hit'));
 const typing = el => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 const plainClick = e => !(e.ctrlKey || e.metaKey || e.shiftKey || e.altKey || e.button);
-
-async function fragment(url, controller, init) {
-  const r = await fetch(url, Object.assign({headers: {Accept: 'text/html', 'X-Requested-With': 'fetch'},
-                                            signal: controller && controller.signal}, init || {}));
-  return {ok: r.ok, status: r.status, html: await r.text()};
-}
 
 // --- the address follows what is on screen, so a reload (or a colleague) sees the same -------------
 function remember() {
@@ -42,17 +36,11 @@ function syncQuestion() {
 
 // One question however many keystrokes (question.js); an opened answer or a registered call starts a new one.
 async function run() {
-  const q = box.value.trim(), mine = ++seq, asked = Question.typed();
+  const q = box.value.trim(), asked = Question.typed();
   syncQuestion();
-  if (pending) pending.abort();
-  pending = null;
-  if (!q) { out.innerHTML = ''; delete out.dataset.query; select(-1); remember(); return; }
-  const controller = pending = new AbortController();
-  let answer;
-  try {
-    answer = await fragment(search.dataset.results + '?q=' + encodeURIComponent(q) + '&qid=' + asked, controller);
-  } catch (e) { return; }  // aborted by a newer keystroke, or offline for a moment
-  if (mine !== seq) return;
+  if (!q) { results.cancel(); out.innerHTML = ''; delete out.dataset.query; select(-1); remember(); return; }
+  const answer = await results.get(search.dataset.results + '?q=' + encodeURIComponent(q) + '&qid=' + asked);
+  if (!answer) return;
   const chosen = active >= 0 && hits()[active] ? hits()[active].dataset.id : null;
   out.innerHTML = answer.html;
   out.dataset.query = q;
@@ -74,8 +62,6 @@ function select(i) {
 }
 
 // --- the answer panel --------------------------------------------------------------------------------
-let articleSeq = 0, articlePending = null;
-
 function setArticle(id, title, lang) {
   const linked = field('article_id'), line = document.getElementById('call-article');
   if (linked) linked.value = id || '';
@@ -92,17 +78,12 @@ function setArticle(id, title, lang) {
 }
 
 async function openArticle(id, focus) {
-  const mine = ++articleSeq;
-  if (articlePending) articlePending.abort();
-  const controller = articlePending = new AbortController();
   const path = id.split('/').map(encodeURIComponent).join('/');
-  let answer;
-  try {
-    answer = await fragment(search.dataset.article + path + '?q=' + encodeURIComponent(box.value.trim()) +
-                            '&qid=' + Question.id, controller);
-  } catch (e) { return; }
+  const answer = await answers.get(search.dataset.article + path + '?q=' + encodeURIComponent(box.value.trim()) +
+                                   '&qid=' + Question.id);
+  if (!answer) return;
   Question.next();  // an answer opened: whatever is typed next is another question
-  if (mine !== articleSeq || !answer.ok) return;
+  if (!answer.ok) return;
   panel.innerHTML = answer.html;
   const article = document.getElementById('answer-view');
   setArticle(article.dataset.id, article.dataset.title, article.querySelector('h2').lang);
@@ -158,21 +139,15 @@ function copyAnswer() {
 }
 
 // --- the caller's earlier tickets, as the contact is typed -------------------------------------------
-let contactTimer = null, contactPending = null, contactSeq = 0;
+let contactTimer = null;
 
 function lookUpCaller() {
   clearTimeout(contactTimer);
   contactTimer = setTimeout(async () => {
-    const contact = field('contact') ? field('contact').value.trim() : '', mine = ++contactSeq;
-    if (contactPending) contactPending.abort();
-    contactPending = null;
-    if (!contact) { past.innerHTML = ''; past.hidden = true; return; }
-    const controller = contactPending = new AbortController();
-    let answer;
-    try {
-      answer = await fragment(search.dataset.customer + '?contact=' + encodeURIComponent(contact), controller);
-    } catch (e) { return; }
-    if (mine !== contactSeq) return;
+    const contact = field('contact') ? field('contact').value.trim() : '';
+    if (!contact) { callers.cancel(); past.innerHTML = ''; past.hidden = true; return; }
+    const answer = await callers.get(search.dataset.customer + '?contact=' + encodeURIComponent(contact));
+    if (!answer) return;
     past.innerHTML = answer.html;
     past.hidden = !answer.html.trim();
     past.dispatchEvent(new CustomEvent('history'));
@@ -185,7 +160,7 @@ async function register(form) {
   button.disabled = true;
   let answer;
   try {
-    answer = await fragment(form.action, null, {method: 'POST', body: new FormData(form)});
+    answer = await Fragments.load(form.action, {method: 'POST', body: new FormData(form)});
   } catch (e) {
     HTMLFormElement.prototype.submit.call(form);  // the page's own way: post and come back
     return;
@@ -199,8 +174,7 @@ async function register(form) {
     questionEdited = false;
     Question.next();
     box.value = '';
-    if (pending) pending.abort();
-    seq++;
+    results.cancel();
     out.innerHTML = '';
     select(-1);
     panel.innerHTML = placeholder;

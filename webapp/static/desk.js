@@ -1,26 +1,17 @@
 // The ticket page's inline article search: as the operator types, the server's results fragment
-// (/desk/articles?q=) is drawn under the box; a newer keystroke aborts the request before it and an
-// answer that is not the newest is never drawn. Choosing a result fills the article id. Without
-// JavaScript the box stays hidden and the operator types the id.
+// (/desk/articles?q=) is drawn under the box, only the newest (fragments.js). Choosing a result
+// fills the article id. Without JavaScript the box stays hidden and the operator types the id.
 const box = document.getElementById('article-search');
 if (box) {
   const input = document.getElementById('article-q'), out = document.getElementById('article-results');
   const target = document.getElementById('article_id');
-  let seq = 0, pending = null;
+  const found = Fragments.latest();
   async function run() {
-    const q = input.value.trim(), mine = ++seq;
-    if (pending) pending.abort();
-    pending = null;
-    if (!q) { out.innerHTML = ''; return; }
-    const controller = pending = new AbortController();
-    let html;
-    try {
-      const url = box.dataset.url + '?q=' + encodeURIComponent(q) + (box.dataset.lang ? '&lang=' + box.dataset.lang : '');
-      const r = await fetch(url, {headers: {Accept: 'text/html'}, signal: controller.signal});
-      html = await r.text();
-    } catch (e) { return; }
-    if (mine !== seq) return;
-    out.innerHTML = html;
+    const q = input.value.trim();
+    if (!q) { found.cancel(); out.innerHTML = ''; return; }
+    const answer = await found.get(box.dataset.url + '?q=' + encodeURIComponent(q) +
+                                   (box.dataset.lang ? '&lang=' + box.dataset.lang : ''));
+    if (answer) out.innerHTML = answer.html;
   }
   box.hidden = false;
   input.addEventListener('input', run);

@@ -1,26 +1,18 @@
 // Results as the visitor types: the server's own results fragment (/search/results), the same
 // markup as /search renders without JavaScript. Every keystroke asks at once (a search takes about
-// 25 ms, less than the gap between two keys of a person typing); a newer keystroke aborts the
-// request before it, and an answer that is not the newest is never drawn.
+// 25 ms, less than the gap between two keys of a person typing); only the newest answer is drawn
+// (fragments.js).
 const form = document.getElementById('search'), box = document.getElementById('q');
 const out = document.getElementById('results');
 const home = out.nextElementSibling;  // the topics on the home page: hidden while results show
-let seq = 0, pending = null;
+const results = Fragments.latest();
 // One question however many keystrokes (question.js); a submit or an opened result starts a new one.
 async function run() {
-  const q = box.value.trim(), mine = ++seq, asked = Question.typed();
-  if (pending) pending.abort();
-  pending = null;
-  if (!q) { out.innerHTML = ''; if (home) home.hidden = false; return; }
-  const controller = pending = new AbortController();
-  let html;
-  try {
-    const r = await fetch(form.dataset.searchApi + '?q=' + encodeURIComponent(q) + '&qid=' + asked,
-                          {headers: {Accept: 'text/html'}, signal: controller.signal});
-    html = await r.text();
-  } catch (e) { return; }  // aborted by a newer keystroke, or offline for a moment
-  if (mine !== seq) return;
-  out.innerHTML = html;
+  const q = box.value.trim(), asked = Question.typed();
+  if (!q) { results.cancel(); out.innerHTML = ''; if (home) home.hidden = false; return; }
+  const answer = await results.get(form.dataset.searchApi + '?q=' + encodeURIComponent(q) + '&qid=' + asked);
+  if (!answer) return;
+  out.innerHTML = answer.html;
   if (home) home.hidden = true;
   out.dispatchEvent(new CustomEvent('results', {detail: {query: q}}));  // the browser test times this
   history.replaceState(null, '', form.action + '?qid=' + asked + '&q=' + encodeURIComponent(q));  // reload shows the same

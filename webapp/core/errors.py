@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from kb.errors import KBError, Unavailable
-from webapp.i18n import language
+from webapp.core.i18n import language
 
 RETRY_AFTER = 5  # seconds, on a 503 of a part that cannot be reached (the ticket database)
 

@@ -6,22 +6,24 @@ with the reason and its 4xx status, never a 500.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_timedelta, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from kb.desk.deadlines import deadline_state
 from kb.desk.operators import list_operators
 from kb.desk.records import utcnow
 from kb.desk.tables import UNSOLVED
 from kb.errors import IndexMissing, InvalidInput, KBError, NotFound, QueryError
 from kb.search.searcher import clean_query
-from webapp.auth import DESK, LEADS, allow
-from webapp.i18n import language
-from webapp.services import services
-from webapp.staff_forms import PassOnForm, ReassignForm, ReplyForm, SolveForm, TakeForm
+from webapp.core.auth import DESK, LEADS, allow
+from webapp.core.i18n import language
+from webapp.core.rate_limits import limit
+from webapp.core.services import services
+from webapp.staff.board import now_page
+from webapp.staff.deadlines import age, deadlines
+from webapp.staff.forms import PassOnForm, ReassignForm, ReplyForm, SolveForm, TakeForm
 
 bp = allow(DESK)(Blueprint("desk", __name__, url_prefix="/desk"))
 
@@ -32,43 +34,6 @@ QUESTION_CHARS = 90  # of a question in a queue row
 
 def desk():
     return services().desk
-
-
-def deadline(due: datetime | None, allowed_hours: float, now: datetime) -> dict | None:
-    """A deadline as the pages show it: its time, the time left and its state (kb.desk.deadlines: ok,
-    soon, late), the colour it is shown in."""
-    if due is None:
-        return None
-    left = due - now
-    return {"at": due, "left": left, "state": deadline_state(due, allowed_hours, now), "text": left_text(left)}
-
-
-def left_text(left: timedelta) -> str:
-    minutes = int(abs(left).total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        span = _("%(days)d d %(hours)d h", days=days, hours=hours)
-    elif hours:
-        span = _("%(hours)d h %(minutes)02d min", hours=hours, minutes=minutes)
-    else:
-        span = _("%(minutes)d min", minutes=minutes)
-    return _("%(span)s left", span=span) if left > timedelta(0) else _("late by %(span)s", span=span)
-
-
-def deadlines(ticket: dict, now: datetime) -> dict:
-    """The first response (until one is given) and the solution deadline of a ticket."""
-    rules = desk().rules
-    first = None
-    if ticket["first_response_at"] is None and ticket["status"] in UNSOLVED:
-        first = deadline(ticket["first_response_due"], rules.first_response_target(ticket["channel"]), now)
-    solution = deadline(ticket["due_at"], rules.tier_deadline(ticket["tier"]), now) \
-        if ticket["status"] in UNSOLVED else None
-    return {"first_response": first, "solution": solution}
-
-
-def age(since: datetime, now: datetime) -> str:
-    return format_timedelta(now - since, granularity="minute", threshold=1.5)
 
 
 def _rows(tickets: list[dict], now: datetime) -> list[dict]:
@@ -212,8 +177,6 @@ def reassign(number):
     form = ReassignForm()
     back_to_board = request.form.get("back") == "now"
     if back_to_board:
-        from webapp.lead_pages import now_page
-
         if not form.validate():
             return now_page(_("Choose an operator."), 400)
         try:
@@ -221,13 +184,14 @@ def reassign(number):
         except KBError as exc:
             return now_page(_error_text(exc), exc.status)
         flash(_("Ticket #%(number)s given to %(login)s.", number=number, login=form.to.data))
-        return redirect(url_for("lead_pages.now"), code=303)
+        return redirect(url_for("lead.now"), code=303)
     return _act(number, "reassign", form,
                 lambda: desk().reassign(number, current_user.login, form.to.data, form.note.data or ""),
                 _("Ticket #%(number)s given to %(login)s.", number=number, login=form.to.data))
 
 
 @bp.get("/articles")
+@limit("search", fragment=True)
 def find_article():
     """The articles that match `q`, as an HTML fragment for the ticket page's inline search."""
     typed = request.args.get("q", "")

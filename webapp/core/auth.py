@@ -14,7 +14,7 @@ from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_use
 from kb.desk.operators import operator_by_session
 from kb.desk.tokens import token_role
 from kb.errors import NotAllowed, Unauthorized
-from webapp.services import services
+from webapp.core.services import services
 
 ROLES = ("operator", "editor", "lead", "admin")
 ANYONE = frozenset({"anonymous", *ROLES})
@@ -26,8 +26,8 @@ ADMINS = frozenset({"admin"})
 ROLE_NAMES = {"anonymous": _l("visitor"), "operator": _l("operator"), "editor": _l("editor"), "lead": _l("lead"),
               "admin": _l("admin")}
 # Where each role lands after logging in.
-HOME = {"operator": "console.index", "lead": "lead_pages.now", "admin": "console.index",
-        "editor": "editor_pages.gaps"}
+HOME = {"operator": "console.index", "lead": "lead.now", "admin": "console.index",
+        "editor": "editor.gaps"}
 
 
 class Staff(UserMixin):
@@ -135,7 +135,7 @@ def register(app) -> None:
     def unauthorized():
         if request.path.startswith("/api/"):
             raise Unauthorized("this needs an API token: send `Authorization: Bearer <token>`")
-        return redirect(url_for("login_pages.login", next=request.full_path.rstrip("?")), code=303)
+        return redirect(url_for("login.login", next=request.full_path.rstrip("?")), code=303)
 
     @app.before_request
     def check_role():

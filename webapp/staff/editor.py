@@ -18,11 +18,11 @@ from flask_login import current_user
 
 from kb.desk.records import utcnow
 from kb.errors import Conflict, IndexMissing, KBError, NotFound
-from webapp.auth import DESK, EDITORS, allow
-from webapp.services import services
-from webapp.staff_forms import AddWordingsForm, DismissForm, DraftForm
+from webapp.core.auth import DESK, EDITORS, allow
+from webapp.core.services import services
+from webapp.staff.forms import AddWordingsForm, DismissForm, DraftForm
 
-bp = allow(EDITORS)(Blueprint("editor_pages", __name__, url_prefix="/editor"))
+bp = allow(EDITORS)(Blueprint("editor", __name__, url_prefix="/editor"))
 
 CLOSED = ("drafted", "accepted", "dismissed")
 CLOSED_SHOWN = 50  # the most recently closed suggestions listed
@@ -142,7 +142,7 @@ def _act(number: int, name: str, form, action, done):
     except KBError as exc:
         return suggestion_page(number, error=_error_text(exc), status=exc.status, posted={name: form})
     flash(done(result))
-    return redirect(url_for("editor_pages.gaps"), code=303)
+    return redirect(url_for("editor.gaps"), code=303)
 
 
 @bp.post("/gaps/<int:number>/draft")

@@ -5,11 +5,12 @@ account or token, with KB_RATE_STAFF instead (operators search all day, and a wh
 one address). The counters live in Redis when KB_REDIS_URL is set, so the limits hold across worker
 processes and hosts, else in each process's memory; if Redis stops answering they go on in memory
 rather than take search down. Past a limit the answer is a 429 in the one error shape
-(webapp.errors) with Retry-After. Logins keep their own failed-login limits (webapp.login_pages),
+(webapp.core.errors) with Retry-After. Logins keep their own failed-login limits (webapp.staff.login),
 counted in the same store.
 
-The limits are applied here, by endpoint, to the views the blueprints registered: the one table of
-what is limited, and the blueprints stay free of it.
+Each limited view says so itself, as it says who may use it: `@limit("search")` under its route,
+beside `allow(...)`. tests/test_rate_limits.py walks every route and fails on one that runs a search
+without the search limit.
 """
 from __future__ import annotations
 
@@ -26,29 +27,25 @@ from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kb.config import Settings
-from webapp.errors import TEXTS
+from webapp.core.errors import TEXTS
 
-# endpoint -> (budget, the methods it counts). One budget is shared by the endpoints that name it:
-# a page search and the as-you-type results spend the same searches.
-LIMITED = {
-    "help.search": ("search", None),
-    "help.results": ("search", None),
-    "api.search": ("search", None),
-    "console.index": ("search", None),
-    "console.results": ("search", None),
-    "help.ask": ("tickets", ["POST"]),
-    "tickets_api.create": ("tickets", None),
-    # What a customer adds to a request later (details, a rating) spends the same budget: each is
-    # a write into the desk from outside.
-    "tickets_api.add_details": ("tickets", None),
-    "tickets_api.rate": ("tickets", None),
-    "status_pages.add_details": ("tickets", None),
-    "status_pages.rate": ("tickets", None),
-    "articles.vote": ("votes", None),
-}
+# The budgets: one is shared by the views that name it (a page search and the as-you-type results
+# spend the same searches). What a customer adds to a request later (details, a rating) spends the
+# tickets budget too: each is a write into the desk from outside.
 WHAT = {"search": "searches", "tickets": "questions sent", "votes": "votes"}
-# The results fragments fetched as one types: their 429 is a line in the results, not a whole page inside them.
-FRAGMENTS = {"help.results", "console.results"}
+
+
+def limit(budget: str, *, methods: list[str] | None = None, fragment: bool = False):
+    """Mark a view with the budget it spends (on `methods` only, when given). A `fragment` is fetched
+    by a page's script and drawn inside the page: its 429 is a line there, not a whole page."""
+    if budget not in WHAT:
+        raise ValueError(f"unknown budget {budget!r}")
+
+    def mark(view):
+        view.kb_limit = {"budget": budget, "methods": methods, "fragment": fragment}
+        return view
+
+    return mark
 
 
 def storage_uri(settings: Settings) -> str:
@@ -85,16 +82,16 @@ def _fragment() -> Response:
     return Response(f'<p class="error" role="alert">{escape(str(title))}. {escape(str(text))}</p>', mimetype="text/html")
 
 
-def _answering_429(limiter: Limiter, view):
+def _answering_429(limiter: Limiter, view, fragment: bool):
     """Flask-Limiter's RateLimitExceeded turned into werkzeug's TooManyRequests with a Retry-After,
-    which webapp.errors answers in the one shape (JSON under /api/, the page elsewhere)."""
+    which webapp.core.errors answers in the one shape (JSON under /api/, the page elsewhere)."""
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         try:
             return view(*args, **kwargs)
         except RateLimitExceeded as exc:
             seconds = _retry_after(limiter)
-            if request.endpoint in FRAGMENTS:
+            if fragment:
                 return _fragment(), 429, {"Retry-After": str(seconds)}
             error = TooManyRequests(exc.description)
             error.retry_after = seconds
@@ -117,9 +114,11 @@ def register(app, settings: Settings) -> Limiter:
 
 
 def apply(app, limiter: Limiter, settings: Settings) -> None:
-    """Wrap the limited views (call after every blueprint is registered)."""
-    for endpoint, (budget, methods) in LIMITED.items():
-        view = app.view_functions[endpoint]
-        limited = limiter.shared_limit(_rate(settings, budget), scope=budget, methods=methods,
-                                       error_message=_message(budget))(view)
-        app.view_functions[endpoint] = _answering_429(limiter, limited)
+    """Wrap the views marked with `limit` (call after every blueprint is registered)."""
+    for endpoint, view in list(app.view_functions.items()):
+        marked = getattr(view, "kb_limit", None)
+        if marked is None:
+            continue
+        limited = limiter.shared_limit(_rate(settings, marked["budget"]), scope=marked["budget"],
+                                       methods=marked["methods"], error_message=_message(marked["budget"]))(view)
+        app.view_functions[endpoint] = _answering_429(limiter, limited, marked["fragment"])

@@ -17,12 +17,12 @@ from werkzeug.exceptions import TooManyRequests
 
 from kb.desk.operators import authenticate, change_password
 from kb.errors import KBError
-from webapp.auth import ANYONE, STAFF, allow, home_url
-from webapp.staff_forms import LoginForm, PasswordForm
-from webapp.i18n import local_path
-from webapp.services import services
+from webapp.core.auth import ANYONE, STAFF, allow, home_url
+from webapp.staff.forms import LoginForm, PasswordForm
+from webapp.core.i18n import local_path
+from webapp.core.services import services
 
-bp = Blueprint("login_pages", __name__)
+bp = Blueprint("login", __name__)
 
 
 class LoginLimits:
@@ -95,7 +95,7 @@ def login():
         if form.validate():
             found = authenticate(services().database, form.login.data, form.password.data)
             if found is not None:
-                from webapp.auth import Staff
+                from webapp.core.auth import Staff
 
                 login_user(Staff(found))
                 return redirect(target or home_url(), code=303)
@@ -110,7 +110,7 @@ def login():
 def logout():
     logout_user()
     flash(_("You have signed out."))
-    return redirect(url_for("login_pages.login"), code=303)
+    return redirect(url_for("login.login"), code=303)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -123,11 +123,11 @@ def account():
         except KBError as exc:
             form.current.errors.append(_("The current password is not right.") if exc.status == 403 else exc.message)
         else:
-            from webapp.auth import Staff
+            from webapp.core.auth import Staff
 
             login_user(Staff(changed))  # the session id follows the new password; other sessions end
             flash(_("Your password has been changed."))
-            return redirect(url_for("login_pages.account"), code=303)
+            return redirect(url_for("login.account"), code=303)
         return render_template("staff/account.html", form=form), 400
     status = 400 if form.is_submitted() else 200
     return render_template("staff/account.html", form=form), status

@@ -1,33 +1,27 @@
-"""JSON API, version 1. Every answer is JSON; every error has the shape in webapp.errors.
+"""The API's search: a question's answers, one article, and whether the service can answer.
 
-Each route is documented with its models (webapp.api_schemas); the OpenAPI document of them all is
-at /api/v1/openapi.json and shown as a page at /api/v1/docs."""
+Each route is documented with its models (webapp.api.schemas), in the document of webapp.api.document."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request, session
+from flask import Blueprint, current_app, jsonify, session
 from flask_login import current_user
 
 from kb.analytics.log import visitor_ref
-from kb.errors import NotFound, QueryError
-from kb.search.searcher import clean_query
-from webapp.api_schemas import (
+from kb.errors import NotFound
+from webapp.api.schemas import (
     ANONYMOUS_OR_BEARER,
     Article,
     Health,
     SearchAnswer,
     SearchQuery,
-    openapi_document,
     operation,
-    operations,
 )
-from webapp.auth import ANYONE, DESK, allow
-from webapp.question_log import log_question
-from webapp.services import services
+from webapp.core.auth import ANYONE, DESK, allow
+from webapp.core.question_log import log_question
+from webapp.core.rate_limits import limit
+from webapp.core.services import services
 
-bp = allow(ANYONE)(Blueprint("api", __name__, url_prefix="/api/v1"))
-
-# The document and its page: the only routes of the API that are not in the document.
-DOCUMENT_ENDPOINTS = {"api.openapi", "api.docs"}
+bp = allow(ANYONE)(Blueprint("search", __name__))
 
 
 def searcher():
@@ -46,33 +40,19 @@ def _caller() -> str:
     return visitor_ref(secret, ident) if isinstance(ident, str) and ident else "anonymous"
 
 
-def _int_arg(name: str, default: int) -> int:
-    """A whole number written in the digits 0-9 (Python's int() would also take " 5", "5_0" and
-    other scripts' digits, which the document's `integer` does not allow)."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-        raise QueryError(f"`{name}` must be a whole number, not {raw[:20]!r}")
-    return int(raw)
-
-
 @bp.get("/search")
+@limit("search")
 @operation({200: SearchAnswer}, (400, 401, 429, 503, 500), query=SearchQuery, tag="search",
            security=ANONYMOUS_OR_BEARER)
-def search():
+def search(params):
     """Search the knowledge base
 
     The best answers to a question, best first; `no_match` says whether any of them answers it. With an
     operator, lead or admin token (`Authorization: Bearer <token>`) each result also has its
     `operator_notes`."""
-    query = request.args.get("q")
-    if query is None:
-        raise QueryError("missing `q`: pass the question as ?q=...")
-    clean_query(query)  # a bad question is a 400 even before the index is loaded
-    s = searcher()
-    response = s.search(query, lang=request.args.get("lang") or None, limit=_int_arg("limit", 5))
-    log_question(query, response, "api", _caller())
+    s = searcher()  # a bad question was a 400 before this, even without an index
+    response = s.search(params.q, lang=params.lang or None, limit=params.limit)
+    log_question(params.q, response, "api", _caller())
     answer = response.to_dict()
     if current_user.role in DESK:  # the support team (a token or a login); never visitors or editors
         for result in answer["results"]:
@@ -109,16 +89,3 @@ def health():
     skipped = skipped_build(services().settings.index_dir)
     return jsonify({"status": "degraded" if problem or skipped else "ok", "articles": len(s.articles),
                     "built_at": s.manifest["built_at"], "database": problem or "ok", "index": skipped or "ok"})
-
-
-@bp.get("/openapi.json")
-def openapi():
-    return jsonify(openapi_document())
-
-
-@bp.get("/docs")
-def docs():
-    """The OpenAPI document as a page: no script, nothing from another site."""
-    document = openapi_document()
-    return render_template("api/docs.html", info=document["info"], version=document["openapi"],
-                           operations=operations(document))

@@ -4,10 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from kb.desk.desk import Desk
-from kb.desk.records import checked_token
 from kb.desk.shapes import jsonable
-from kb.errors import InvalidInput
-from webapp.api_schemas import (
+from webapp.api.schemas import (
     TOKEN,
     TicketCreated,
     TicketDetails,
@@ -17,15 +15,13 @@ from webapp.api_schemas import (
     TicketStatus,
     operation,
 )
-from webapp.auth import ANYONE, allow
-from webapp.json_input import RATING, TEXT, json_object
-from webapp.security import public_url
-from webapp.services import services
+from webapp.core.auth import ANYONE, allow
+from webapp.core.rate_limits import limit
+from webapp.core.security import public_url
+from webapp.core.status_links import check_token
+from webapp.core.services import services
 
-bp = allow(ANYONE)(Blueprint("tickets_api", __name__, url_prefix="/api/v1/tickets"))
-
-FIELDS = {name: TEXT for name in ("question", "search_query", "channel", "language", "name", "email", "phone",
-                                  "details")}
+bp = allow(ANYONE)(Blueprint("tickets", __name__, url_prefix="/tickets"))
 
 JOINED_MESSAGE = ("added to your open request with the same question; "
                   "follow it with the link you got when you first asked")
@@ -35,40 +31,33 @@ def desk() -> Desk:
     return services().desk
 
 
-def check_token(endpoint, values) -> None:
-    """A `url_value_preprocessor`: a token that cannot be one (the desk's own check: a NUL, a lone
-    surrogate, a slash) is a 404 before any view runs."""
-    token = (values or {}).get("token")
-    if token is not None:
-        checked_token(token)
-
-
 bp.url_value_preprocessor(check_token)
 
 
 def _links(token: str) -> dict:
     # Never from the Host header (webapp.security.public_url): KB_PUBLIC_URL, or relative links.
-    return {"status_url": public_url("status_pages.status", token=token),
-            "api_url": public_url("tickets_api.status", token=token)}
+    return {"status_url": public_url("status.status", token=token),
+            "api_url": public_url("api.tickets.status", token=token)}
 
 
 @bp.post("")
+@limit("tickets")
 @operation({201: TicketCreated, 202: TicketJoined}, (400, 413, 429, 500, 503), json=TicketRequest, tag="tickets")
-def create():
+def create(body):
     """Ask a question as a ticket
 
     201: a new request, with its token and links. 202: the same customer asked the same thing
     while a request is open, and the question was added to it."""
-    data = json_object(FIELDS)
+    data = body.model_dump(exclude_unset=True)  # the fields sent (null ones as None)
     channel = data.pop("channel", None)
-    ticket = desk().create_ticket(data.pop("question", None), channel="web" if channel is None else channel, **data)
+    ticket = desk().create_ticket(data.pop("question"), channel="web" if channel is None else channel, **data)
     if ticket["joined"]:
         # Anyone who knows a customer's e-mail could ask something similar: the answer says nothing
         # about the open request (no number, status or link); those go only to whoever opened it.
         return jsonify({"joined": True, "message": JOINED_MESSAGE}), 202
-    body = {"number": ticket["number"], "token": ticket["token"], "status": ticket["status"],
-            "joined": False, **_links(ticket["token"])}
-    return jsonify(body), 201
+    created = {"number": ticket["number"], "token": ticket["token"], "status": ticket["status"],
+               "joined": False, **_links(ticket["token"])}
+    return jsonify(created), 201
 
 
 @bp.get("/<token>")
@@ -81,23 +70,22 @@ def status(token):
 
 
 @bp.post("/<token>/details")
+@limit("tickets")
 @operation({200: TicketStatus}, (400, 404, 409, 413, 500), json=TicketDetails, tag="tickets",
            path_parameters=TOKEN)
-def add_details(token):
+def add_details(token, body):
     """Add to the question
 
     A solved request opens again; a closed one is a 409."""
-    return jsonify(jsonable(desk().add_details(token, json_object({"text": TEXT}).get("text"))))
+    return jsonify(jsonable(desk().add_details(token, body.text)))
 
 
 @bp.post("/<token>/rating")
+@limit("tickets")
 @operation({200: TicketStatus}, (400, 404, 409, 413, 500), json=TicketRating, tag="tickets",
            path_parameters=TOKEN)
-def rate(token):
+def rate(token, body):
     """Rate the answer
 
     Only a solved request can be rated (else a 409); rating it closes it."""
-    data = json_object({"rating": RATING})
-    if "rating" not in data:
-        raise InvalidInput("send the rating: {\"rating\": 1..5}")
-    return jsonify(jsonable(desk().rate(token, data["rating"])))
+    return jsonify(jsonable(desk().rate(token, body.rating)))

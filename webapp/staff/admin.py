@@ -14,11 +14,11 @@ from flask_login import current_user, login_user
 from kb.desk import operators as desk_operators
 from kb.desk import tokens as desk_tokens
 from kb.errors import Conflict, KBError, NotAllowed
-from webapp.auth import ADMINS, Staff, allow
-from webapp.services import services
-from webapp.staff_forms import ActiveForm, OperatorAddForm, OperatorForm, ResetPasswordForm, RevokeForm, TokenForm
+from webapp.core.auth import ADMINS, Staff, allow
+from webapp.core.services import services
+from webapp.staff.forms import ActiveForm, OperatorAddForm, OperatorForm, ResetPasswordForm, RevokeForm, TokenForm
 
-bp = allow(ADMINS)(Blueprint("admin_pages", __name__, url_prefix="/admin"))
+bp = allow(ADMINS)(Blueprint("admin", __name__, url_prefix="/admin"))
 
 
 def _db():
@@ -68,7 +68,7 @@ def add_operator():
     if generated:
         return _once(render_template("admin/password_once.html", operator=added, password=generated, added=True))
     flash(_("%(name)s can now sign in as %(login)s.", name=added["name"], login=added["login"]))
-    return redirect(url_for("admin_pages.operator", login=added["login"]), code=303)
+    return redirect(url_for("admin.operator", login=added["login"]), code=303)
 
 
 def _find(login: str) -> dict:
@@ -124,7 +124,7 @@ def operator(login):
            "reactivate": _("%(login)s can sign in again.", login=changed["login"]),
            "password": _("The password is changed; %(login)s's other sessions have ended.",
                          login=changed["login"])}[action])
-    return redirect(url_for("admin_pages.operator", login=changed["login"]), code=303)
+    return redirect(url_for("admin.operator", login=changed["login"]), code=303)
 
 
 # --- API tokens -----------------------------------------------------------------------------------
@@ -162,4 +162,4 @@ def revoke_token(token_id):
         abort(400)
     revoked = desk_tokens.revoke_token(_db(), token_id)  # 404 page for an unknown one
     flash(_("The token “%(name)s” is revoked: calls with it are refused from now on.", name=revoked["name"]))
-    return redirect(url_for("admin_pages.tokens"), code=303)
+    return redirect(url_for("admin.tokens"), code=303)

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 from kb.desk.operators import MIN_PASSWORD
-from webapp.forms import printable
+from webapp.core.forms import printable
 
 
 class LoginForm(FlaskForm):

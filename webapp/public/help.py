@@ -11,11 +11,12 @@ import secrets
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
 from kb.errors import InvalidInput, QueryError
-from webapp.auth import ANYONE, allow
-from webapp.forms import AskForm
-from webapp.i18n import language
-from webapp.question_log import log_event, log_question, visitor
-from webapp.services import services
+from webapp.core.auth import ANYONE, allow
+from webapp.public.forms import AskForm
+from webapp.core.i18n import language
+from webapp.core.question_log import log_event, log_question, visitor
+from webapp.core.rate_limits import limit
+from webapp.core.services import services
 
 bp = allow(ANYONE)(Blueprint("help", __name__))
 
@@ -74,6 +75,7 @@ def _search(query: str, limit: int = RESULTS):
 
 
 @bp.get("/search")
+@limit("search")
 def search():
     query = request.args.get("q", "")
     if not query.strip():
@@ -85,6 +87,7 @@ def search():
 
 
 @bp.get("/search/results")
+@limit("search", fragment=True)
 def results():
     """The results fragment alone, for the page's script as the visitor types: the first few, which
     is what fits above the fold (Enter without JavaScript shows RESULTS)."""
@@ -110,6 +113,7 @@ def topic(tag):
 
 
 @bp.route("/ask", methods=["GET", "POST"])
+@limit("tickets", methods=["POST"])
 def ask():
     """The question form: a ticket the visitor can follow by its link. Works without JavaScript."""
     if request.method == "GET":
@@ -129,9 +133,9 @@ def ask():
     if form.search_query.data and ticket.get("number"):
         log_event("ticket", visitor=visitor(), number=ticket["number"], text=form.search_query.data)
     if ticket["joined"]:
-        # Someone who only knows the address learns nothing about the open request (see tickets_api).
+        # Someone who only knows the address learns nothing about the open request (see webapp.api.tickets).
         return redirect(url_for("help.joined"), code=303)
-    return redirect(url_for("status_pages.status", token=ticket["token"], new=1), code=303)
+    return redirect(url_for("status.status", token=ticket["token"], new=1), code=303)
 
 
 @bp.get("/ask/joined")

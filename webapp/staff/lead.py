@@ -9,12 +9,11 @@ from flask import Blueprint, Response, render_template, request
 from kb.desk.records import utcnow
 from kb.desk.reports import COLUMNS, monthly_report, report_csv
 from kb.errors import InvalidInput
-from webapp.auth import LEADS, allow
-from webapp.desk_pages import age, deadlines
-from webapp.services import services
-from webapp.staff_forms import ReassignForm
+from webapp.core.auth import LEADS, allow
+from webapp.core.services import services
+from webapp.staff.board import now_page
 
-bp = allow(LEADS)(Blueprint("lead_pages", __name__, url_prefix="/lead"))
+bp = allow(LEADS)(Blueprint("lead", __name__, url_prefix="/lead"))
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -53,19 +52,6 @@ def month_csv():
                     headers={"Content-Disposition": f'attachment; filename="tickets-{chosen}.csv"'})
 
 
-def now_page(error: str | None = None, status: int = 200):
-    board = services().desk.board()
-    moment = board["now"]
-    for group in ("overdue", "due_soon", "flagged"):
-        for row in board[group]:
-            row["deadlines"] = deadlines(row, moment)
-            row["age"] = age(row["created_at"], moment)
-    for person in board["holding"]:
-        for row in person["tickets"]:
-            row.setdefault("deadlines", deadlines(row, moment))
-    return render_template("lead/now.html", board=board, error=error, form=ReassignForm()), status
-
-
 @bp.get("/now")
 def now():
     return now_page()
@@ -94,7 +80,7 @@ def _titles(ids) -> dict[str, str]:
 
 @bp.get("/questions")
 def questions():
-    from webapp.charts import stacked_days
+    from webapp.staff.charts import stacked_days
 
     report = _report()
     today = utcnow().date()

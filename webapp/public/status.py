@@ -6,17 +6,19 @@ from flask_babel import gettext
 
 from kb.errors import InvalidInput, KBError, NotFound
 from kb.text import unprintable
-from webapp.auth import ANYONE, allow
-from webapp.tickets_api import check_token, desk
+from webapp.core.auth import ANYONE, allow
+from webapp.core.rate_limits import limit
+from webapp.core.services import services
+from webapp.core.status_links import check_token
 
-bp = allow(ANYONE)(Blueprint("status_pages", __name__, url_prefix="/tickets"))
+bp = allow(ANYONE)(Blueprint("status", __name__, url_prefix="/tickets"))
 bp.url_value_preprocessor(check_token)  # a token that cannot be one: the 404 page, no database query
 
 _RATINGS = {str(n): n for n in range(1, 6)}
 
 
 def _page(token: str, message: str | None = None, error: str | None = None, code: int = 200):
-    ticket = desk().status(token)  # NotFound: the error page, 404
+    ticket = services().desk.status(token)  # NotFound: the error page, 404
     response = render_template("tickets/status.html", ticket=ticket, token=token, message=message, error=error,
                                new=request.args.get("new") == "1")
     # The token in the address is the key: keep it out of caches and other sites' Referer headers.
@@ -49,14 +51,16 @@ def _act(token, action):
         raise  # the 404 page
     except KBError as exc:  # the same page with what to fix (an unknown token there is a 404 too)
         return _page(token, error=exc.message, code=exc.status)
-    return redirect(url_for("status_pages.status", token=token, done=1), code=303)
+    return redirect(url_for("status.status", token=token, done=1), code=303)
 
 
 @bp.post("/<token>/details")
+@limit("tickets")
 def add_details(token):
-    return _act(token, lambda: desk().add_details(token, _field("text")))
+    return _act(token, lambda: services().desk.add_details(token, _field("text")))
 
 
 @bp.post("/<token>/rating")
+@limit("tickets")
 def rate(token):
-    return _act(token, lambda: desk().rate(token, _rating()))
+    return _act(token, lambda: services().desk.rate(token, _rating()))

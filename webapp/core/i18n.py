@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale
 
-from webapp.auth import ANYONE, allow
+from webapp.core.auth import ANYONE, allow
 
 LANGUAGES = ("ru", "en")
 DEFAULT = "en"

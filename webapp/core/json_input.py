@@ -1,23 +1,21 @@
-"""The one way a JSON POST route reads its body: a flat JSON object of known fields, each of its type.
+"""The one way an API route reads its input: its JSON body or its query, parsed by the pydantic
+model the OpenAPI document shows for it (webapp.api.schemas).
 
 Whatever a client sends, the answer is a 4xx in the one error shape, never a 500, and nothing a
 person could not have typed reaches the product or the database: the body must be UTF-8 (RFC 8259),
 not nested deeper than Python's parser can go, free of NaN/Infinity and repeated keys; every field
-must be known and of its type; text holds no control character or lone surrogate (`kb.text.unprintable`).
+must be known and of its model's type; text holds no control character or lone surrogate
+(`kb.text.unprintable`).
 """
 from __future__ import annotations
 
 import json
 
 from flask import request
+from pydantic import BaseModel, ValidationError
 
-from kb.errors import InvalidInput
+from kb.errors import InvalidInput, QueryError
 from kb.text import unprintable
-
-TEXT = "text"        # a string or null
-RATING = "rating"    # a whole number from 1 to 5 (a JSON integer; not true, not 4.9, not 1e400)
-
-_KINDS = {TEXT, RATING}
 
 
 def field_name(name: str) -> str:
@@ -51,28 +49,26 @@ def _parse(raw: bytes):
         raise InvalidInput(f"the body is not valid JSON: {exc}") from None
 
 
-def _check(name: str, value, kind: str):
-    if kind == TEXT:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise InvalidInput(f"the field {field_name(name)} must be text or null")
-        if (found := unprintable(value)) is not None:
-            raise InvalidInput(f"the field {field_name(name)} contains a control character ({found}): "
-                               "send only text a person can type")
-        return value
-    # RATING: bool is an int in Python, and a float (4.9, 1e400 read as inf) is not a whole number.
-    if type(value) is not int or not 1 <= value <= 5:
-        raise InvalidInput(f"the field {field_name(name)} must be a whole number from 1 to 5")
-    return value
+def _problem(exc: ValidationError) -> str:
+    """The first thing wrong, in words that name the field (pydantic's for all but unprintable text)."""
+    error = exc.errors(include_url=False)[0]
+    name = field_name(str(error["loc"][0])) if error["loc"] else "the input"
+    value = error.get("input")
+    if isinstance(value, str) and (found := unprintable(value)) is not None:
+        return f"the field {name} contains a control character ({found}): send only text a person can type"
+    return f"the field {name}: {error['msg'][:1].lower()}{error['msg'][1:]}"
 
 
-def json_object(fields: dict[str, str]) -> dict:
-    """The request's JSON body, checked: `fields` maps each known field to TEXT or RATING.
+def _parsed(model: type[BaseModel], data: dict, error: type[Exception]) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error(_problem(exc)) from None
 
-    Returns only the fields that were sent (a field sent as null is there, as None).
-    """
-    assert set(fields.values()) <= _KINDS
+
+def json_body(model: type[BaseModel]) -> BaseModel:
+    """The request's JSON body, checked and parsed by `model` (a field not sent keeps its default,
+    and is not in `model_fields_set`)."""
     raw = request.get_data(cache=True)  # first: a body over MAX_CONTENT_LENGTH is a 413, whatever its type
     if not request.is_json:
         raise InvalidInput("send a JSON object with Content-Type: application/json")
@@ -82,8 +78,15 @@ def json_object(fields: dict[str, str]) -> dict:
     for name in data:
         if unprintable(name) is not None:
             raise InvalidInput(f"the field name {field_name(name)} contains a control character")
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(model.model_fields))
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(map(field_name, unknown))}; "
-                           f"known: {', '.join(sorted(fields))}")
-    return {name: _check(name, value, fields[name]) for name, value in data.items()}
+                           f"known: {', '.join(sorted(model.model_fields))}")
+    return _parsed(model, data, InvalidInput)
+
+
+def query_args(model: type[BaseModel]) -> BaseModel:
+    """The query parameters `model` names, parsed by it: one left empty is not sent (its default);
+    others are ignored."""
+    given = {name: request.args[name] for name in model.model_fields if request.args.get(name, "") != ""}
+    return _parsed(model, given, QueryError)

@@ -11,12 +11,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from kb.desk.records import MAX_QUESTION, MAX_TEXT
-from kb.text import unprintable
-
-
-def printable(form, field):
-    if isinstance(field.data, str) and unprintable(field.data) is not None:
-        raise ValidationError(_l("Use only text a person can type."))
+from webapp.core.forms import printable
 
 
 class AskForm(FlaskForm):

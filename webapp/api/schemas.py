@@ -1,26 +1,28 @@
 """The JSON API's shapes: a pydantic model for each route's query, body and answer, and for the one
 error body; `spec`, the spectree instance that makes the OpenAPI 3 document from them.
 
-The routes decorate themselves with `operation(...)`, which only documents: spectree's own request
-checks would answer 422 with pydantic's error list, and the API answers bad input with a 400 in
-the one error shape (webapp.errors), so the routes keep reading their input themselves
-(webapp.json_input, kb.search.searcher.clean_query). tests/test_openapi.py checks real answers
-against the document, and tests/test_api_fuzz.py runs Schemathesis on it against `kb serve`.
+The routes decorate themselves with `operation(...)`, which documents them and parses their input
+with the same models (webapp.core.json_input). Not with spectree's own request checks: those answer
+422 with pydantic's error list, and read a body that repeats a key or holds NaN without a word; the
+API answers bad input with a 400 in the one error shape (webapp.core.errors).
+tests/test_openapi.py checks real answers against the document, and tests/test_api_fuzz.py runs
+Schemathesis on it against `kb serve`.
 """
 from __future__ import annotations
 
-import threading
+import functools
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
 from kb.articles.parsing import LANGUAGES
 from kb.desk.records import MAX_QUESTION, MAX_TEXT
 from kb.desk.tables import CHANNELS, STATUSES, TIERS
-from kb.search.searcher import MAX_QUERY_CHARS
+from kb.search.searcher import MAX_QUERY_CHARS, clean_query
+from webapp.core.json_input import json_body, query_args
 
 # Text a person can type: no control character but tab and line breaks (kb.text.unprintable, which
 # also refuses lone surrogates: JSON Schema cannot say that).
@@ -72,12 +74,31 @@ ERRORS = {
 
 # --- search and articles --------------------------------------------------------------------------
 
+def _question(typed):
+    """The search's own check of a question (its QueryError is the 400), which counts the length
+    once runs of spaces are one; the question goes on as typed."""
+    clean_query(typed)
+    return typed
+
+
+def _whole_number(typed):
+    """Written in the digits 0-9 (pydantic, like int(), would also take " 5", "5_0" and other
+    scripts' digits, which the document's `integer` does not allow)."""
+    if isinstance(typed, str) and not (typed.isascii() and typed.isdigit() and len(typed) <= 9):
+        raise ValueError(f"must be a whole number, not {typed[:20]!r}")
+    return typed
+
+
 class SearchQuery(Shape):
-    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=TYPED, examples=["how do I cancel my order"],
-                   description=(f"the question: up to {MAX_QUERY_CHARS} characters once runs of spaces are "
-                                "one, no control characters"))
+    # The bounds are the document's; the question is checked by the search itself (`_question`).
+    q: Annotated[str, BeforeValidator(_question)] = Field(
+        examples=["how do I cancel my order"], json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS,
+                                                                 "pattern": TYPED},
+        description=(f"the question: up to {MAX_QUERY_CHARS} characters once runs of spaces are "
+                     "one, no control characters"))
     lang: Literal["", *LANGUAGES] = Field("", examples=["en"], description="only articles in this language; empty: any")
-    limit: int = Field(5, ge=1, le=50, examples=[3], description="how many results at most")
+    limit: Annotated[int, BeforeValidator(_whole_number)] = Field(5, ge=1, le=50, examples=[3],
+                                                                  description="how many results at most")
 
 
 class SearchResult(Shape):
@@ -130,7 +151,7 @@ class TicketRequest(Shape):
     """A question nothing answered. Give an e-mail address or a phone number (or both). Text holds
     no control characters."""
 
-    # Documentation only (the body is read by webapp.json_input): one of the two contacts is needed.
+    # Documentation only (the desk checks it): one of the two contacts is needed.
     model_config = ConfigDict(json_schema_extra={"anyOf": [
         {"required": [contact], "properties": {contact: {"type": "string"}}} for contact in ("email", "phone")]})
 
@@ -205,7 +226,7 @@ class TicketDetails(Shape):
 
 
 class TicketRating(Shape):
-    rating: int = Field(ge=1, le=5, examples=[5], description="a JSON integer (not 5.0, not true)")
+    rating: int = Field(ge=1, le=5, strict=True, examples=[5], description="a JSON integer (not 5.0, not true)")
 
 
 TOKEN = {"token": "the token the request was created with"}
@@ -237,86 +258,24 @@ def operation(ok: dict[int, type[BaseModel]], errors: tuple[int, ...], *, query:
               json: type[BaseModel] | None = None, tag: str, path_parameters: dict[str, str] | None = None,
               security: list[dict] | None = None):
     """Document a route: its answers by status, the error statuses it can answer (each with
-    `ErrorBody`), its query or JSON body. Nothing is checked at request time (see the module)."""
+    `ErrorBody`), its query or JSON body; and parse that input with the same model, which the view
+    gets as `params` (the query) or `body` (see the module)."""
     answers = {f"HTTP_{status}": model for status, model in ok.items()}
     answers.update({f"HTTP_{status}": (ErrorBody, ERRORS[status]) for status in errors})
     # spectree adds a response for its own validation errors: it is the first listed, already ErrorBody.
-    return spec.validate(query=query, json=json, resp=Response(**answers), tags=[tag], skip_validation=True,
-                         validation_error_status=errors[0], path_parameter_descriptions=path_parameters,
-                         security=security)
+    document = spec.validate(query=query, json=json, resp=Response(**answers), tags=[tag], skip_validation=True,
+                             validation_error_status=errors[0], path_parameter_descriptions=path_parameters,
+                             security=security)
 
+    def decorate(view):
+        @functools.wraps(view)
+        def parsed(*args, **kwargs):
+            if query is not None:
+                kwargs["params"] = query_args(query)
+            if json is not None:
+                kwargs["body"] = json_body(json)
+            return view(*args, **kwargs)
 
-_generating = threading.Lock()
+        return document(parsed)
 
-
-def openapi_document() -> dict:
-    """The OpenAPI document of the current app's routes (made once, then kept by spectree)."""
-    with _generating:  # spectree moves nested schemas out while it makes the document: once only
-        return spec.spec
-
-
-# --- the docs page --------------------------------------------------------------------------------
-
-def _resolve(document: dict, schema: dict) -> dict:
-    while "$ref" in schema:
-        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return schema
-
-
-def describe(document: dict, schema: dict) -> str:
-    """A JSON schema in a few words: `integer, 1..50`, `one of: ru, en`, `string or null`, `array of SearchResult`."""
-    if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[1]
-    if "anyOf" in schema:
-        return " or ".join(describe(document, option) for option in schema["anyOf"])
-    if "const" in schema:
-        return f"always {schema['const']!r}".replace("True", "true").replace("False", "false")
-    if "enum" in schema:
-        return "one of: " + ", ".join(repr(v) if v == "" else str(v) for v in schema["enum"])
-    kind = schema.get("type", "any")
-    if kind == "array":
-        return f"array of {describe(document, schema.get('items', {}))}"
-    bounds = ""
-    if "minimum" in schema or "maximum" in schema:
-        bounds = f", {schema.get('minimum', '')}..{schema.get('maximum', '')}"
-    elif "maxLength" in schema:
-        bounds = f", {schema.get('minLength', 0)}..{schema['maxLength']} characters"
-    if schema.get("format") and schema["format"] != "path":
-        kind = f"{kind} ({schema['format']})"
-    return kind + bounds
-
-
-def fields(document: dict, schema: dict) -> list[dict]:
-    """The fields of an object schema: name, type, required, description."""
-    schema = _resolve(document, schema)
-    required = set(schema.get("required", []))
-    return [{"name": name, "type": describe(document, field_schema), "required": name in required,
-             "description": field_schema.get("description", ""),
-             "default": field_schema.get("default")}
-            for name, field_schema in schema.get("properties", {}).items()]
-
-
-def operations(document: dict) -> list[dict]:
-    """Each operation of the document, ready for the docs page."""
-    found = []
-    for path, methods in document["paths"].items():
-        for method, op in methods.items():
-            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-            responses = []
-            for status, answer in sorted(op["responses"].items()):
-                content = answer.get("content", {}).get("application/json", {}).get("schema")
-                responses.append({"status": status, "description": answer.get("description", ""),
-                                  "schema": describe(document, content) if content else "",
-                                  "fields": fields(document, content) if content and status < "400" else []})
-            found.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                          "description": op.get("description", ""), "tag": (op.get("tags") or [""])[0],
-                          "anchor": f"{method}-{path.strip('/').replace('/', '-').replace('{', '').replace('}', '')}",
-                          "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
-                                          "type": describe(document, p.get("schema", {})),
-                                          "description": p.get("description", ""),
-                                          "default": p.get("schema", {}).get("default")}
-                                         for p in op.get("parameters", [])],
-                          "body": describe(document, body) if body else "",
-                          "body_fields": fields(document, body) if body else [],
-                          "responses": responses})
-    return found
+    return decorate

@@ -11,7 +11,7 @@ import secrets
 from flask import current_app, request, session
 
 from kb.analytics.log import visitor_ref
-from webapp.services import services
+from webapp.core.services import services
 
 QID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 

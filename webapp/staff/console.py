@@ -16,11 +16,12 @@ from werkzeug.exceptions import NotFound
 
 from kb.errors import IndexMissing, InvalidInput, QueryError
 from kb.text import guess_language
-from webapp.article_pages import _article_id, _translation, render_body
-from webapp.auth import DESK, allow
-from webapp.question_log import log_event, log_question
-from webapp.services import services
-from webapp.staff_forms import CallForm
+from webapp.core.articles import checked_article_id, render_body, translation_of
+from webapp.core.auth import DESK, allow
+from webapp.core.question_log import log_event, log_question
+from webapp.core.rate_limits import limit
+from webapp.core.services import services
+from webapp.staff.forms import CallForm
 
 bp = allow(DESK)(Blueprint("console", __name__, url_prefix="/console"))
 
@@ -72,7 +73,7 @@ def _article(article_id: str | None) -> dict | None:
     if not article_id:
         return None
     try:
-        article_id = _article_id(article_id)
+        article_id = checked_article_id(article_id)
         searcher = _searcher()
     except (NotFound, IndexMissing):
         return None
@@ -83,7 +84,7 @@ def _article(article_id: str | None) -> dict | None:
     return {"id": article_id, "title": found["title"], "lang": found["lang"], "tags": found.get("tags", []),
             "body": render_body(found["body"], searcher.by_id), "plain": plain_text(found["body"]),
             "notes": render_body(notes, searcher.by_id) if notes else None,
-            "translation": _translation(searcher, searcher.build.number[article_id], found)}
+            "translation": translation_of(searcher, searcher.build.number[article_id], found)}
 
 
 def _call_form(form: CallForm, status: int = 200):
@@ -94,6 +95,7 @@ def _call_form(form: CallForm, status: int = 200):
 
 
 @bp.get("")
+@limit("search")
 def index():
     query = request.args.get("q", "")[:MAX_QUERY]
     article = _article(request.args.get("article"))
@@ -108,6 +110,7 @@ def index():
 
 
 @bp.get("/results")
+@limit("search", fragment=True)
 def results():
     """The results fragment, fetched on every keystroke: small, so it is drawn at once."""
     query = request.args.get("q", "")
