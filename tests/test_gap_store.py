@@ -135,8 +135,13 @@ def test_since_counts_only_the_questions_asked_since(gaps):
     assert open_suggestions(work, since=NOW) == []
 
 
-RAIN = ["the package arrived soggy and ruined by rain", "parcel got wet in the rain, item ruined",
-        "box left in the rain, everything soaked"]
+# What customers wrote, their addresses in it (the desk keeps them), and what the gap finder may store.
+RAIN = {"the package arrived soggy and ruined by rain, mail me at anna.k@example.com":
+        "the package arrived soggy and ruined by rain, mail me at [email]",
+        "parcel got wet in the rain, item ruined, I am ivan@mail.ru":
+        "parcel got wet in the rain, item ruined, I am [email]",
+        "box left in the rain, everything soaked, reply to olga_p@example.org":
+        "box left in the rain, everything soaked, reply to [email]"}
 
 
 def test_tickets_solved_with_an_article_suggest_their_wordings_for_it(gaps, database, desk):
@@ -152,6 +157,5 @@ def test_tickets_solved_with_an_article_suggest_their_wordings_for_it(gaps, data
     assert work.refresh().folded == 3
     [suggestion] = work.suggestions()
     assert (suggestion["kind"], suggestion["article"]) == ("add", "en-damaged-item")
-    assert sorted(suggestion["questions"]) == sorted(RAIN)
+    assert sorted(suggestion["questions"]) == sorted(RAIN.values())  # masked before it was stored
     assert len(suggestion["tickets"]) == 3
-    assert all("@" not in text for text in suggestion["questions"])

@@ -4,7 +4,14 @@ import re
 
 import pytest
 
-from webapp.core.security import HEADERS
+# Written out here, not read from the app: a weaker policy in the app must fail this test.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
@@ -21,8 +28,6 @@ def test_every_answer_has_the_security_headers(api, path):
     response = api.get(path)
     for name, value in HEADERS.items():
         assert response.headers.get(name) == value, (path, name)
-    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
 def test_pages_have_no_inline_script_and_the_status_page_keeps_its_stricter_referrer_policy(api, token):
