@@ -1,4 +1,4 @@
-"""Measure each multilingual encoder's cross-language shift (kb/search/encoders.py CROSS_LANGUAGE_SHIFT).
+"""Measure each multilingual encoder's cross-language shift (the `shift` of its class in kb/search/encoders.py).
 
 For every row of kb/search/data/crosslingual.tsv (an English question, the same in Russian, another English
 wording), compare the English and the Russian question with the other wording; the shift is how

@@ -1,7 +1,8 @@
 """The no-match calibration learnt from a knowledge base's own phrasings (kb.search.calibration)."""
 import numpy as np
 
-from kb.search import calibration, fusion
+from kb.search import calibration, scoring
+from kb.search.encoders import cross_language_shift
 
 
 def clustered_kb(n_articles=20, per_article=5, dim=32, spread=0.35, seed=1):
@@ -46,17 +47,17 @@ def test_confidence_scores_keep_translations_from_splitting_the_probability():
     langs = np.array(["ru", "en", "ru"])
     semantic = np.array([0.8, 0.8, 0.3])
     logits = np.array([5.0, 5.0, 0.0])  # an article and its translation, equally likely
-    scores = fusion.confidence_scores(semantic, logits, langs, "ru", shift=0.05)
+    scores = scoring.confidence_scores(semantic, logits, langs, "ru", shift=0.05)
     assert scores[0] > 0.8 + 0.99  # the Russian article keeps its probability among Russian articles
     assert np.isclose(scores[1], 0.85)  # the English one: similarity and the cross-language shift only
     assert scores[2] < 0.31
 
 
 def test_cross_language_shift_counts_multilingual_encoders_only():
-    assert fusion.cross_language_shift(["minilm"]) == 0.0
-    shift = fusion.cross_language_shift(["e5", "use"])
+    assert cross_language_shift(["minilm"]) == 0.0
+    shift = cross_language_shift(["e5", "use"])
     assert 0 < shift < 0.1
-    assert fusion.cross_language_shift(["minilm", "e5", "use"]) == shift
+    assert cross_language_shift(["minilm", "e5", "use"]) == shift
 
 
 def test_a_language_with_one_article_borrows_the_others_phrasings():

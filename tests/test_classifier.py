@@ -1,6 +1,6 @@
 import numpy as np
 
-from kb.search import classifier
+from kb.search.signals import classifier
 
 
 def blobs(rng, centres, per_class=6):

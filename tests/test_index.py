@@ -24,7 +24,7 @@ def test_build_writes_keywords_faiss_and_manifest(small_kb, small_index_dir):
 def test_rebuild_embeds_only_what_changed(small_kb, small_index_dir, monkeypatch):
     build_index(small_kb, small_index_dir)
     with monkeypatch.context() as patch:  # nothing new to embed: no model is even loaded
-        patch.setattr("kb.search.encoders.get_embedder", lambda name: pytest.fail(f"{name} was loaded"))
+        patch.setattr("kb.search.signals.encoder.get_embedder", lambda *a: pytest.fail(f"{a} was loaded"))
         again = build_index(small_kb, small_index_dir)
     assert again.embedded == 0
     path = small_kb / "track-order.md"
@@ -53,7 +53,7 @@ def test_a_crash_mid_build_leaves_the_previous_index_and_no_debris(small_kb, sma
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("kb.search.keywords.KeywordIndex.save", explode)
+    monkeypatch.setattr("kb.search.signals.keywords.KeywordIndex.save", explode)
     with pytest.raises(BuildError, match="disk full"):
         build_index(small_kb, small_index_dir)
     assert (small_index_dir / "current").resolve() == before

@@ -1,4 +1,4 @@
-"""Keyword evidence (kb.search.keywords): a rare exact token of the question finds the article that
+"""Keyword evidence (kb.search.signals.keywords): a rare exact token of the question finds the article that
 contains it, and scoring it costs about a millisecond."""
 import shutil
 import statistics
@@ -9,8 +9,9 @@ import pytest
 from conftest import SAMPLE_ARTICLES, write_article
 
 from kb.articles.parsing import parse_article
-from kb.search import fusion
-from kb.search.keywords import KeywordIndex
+from kb.search import scoring
+from kb.search.signals.base import Question
+from kb.search.signals.keywords import KeywordIndex
 from kb.text import terms
 
 # Articles whose one distinctive token (an error code, a service's name, a promo code's name, a
@@ -77,7 +78,7 @@ QUESTIONS = [
     ("на что действует промокод ПРИВЕТ500", "promo-welcome"),
 ]
 # A name without a digit in a Russian question: a rare one (in one or two articles) counts as an
-# exact token, like a code (kb.search.keywords.RARE_NAME_ARTICLES).
+# exact token, like a code (kb.search.signals.keywords.RARE_NAME_ARTICLES).
 RUSSIAN_NAMES = [
     ("подключается ли ТурбоДоставка к заказу", "turbo-delivery"),
     ("как оформить chargeback, если деньги не вернули", "chargeback"),
@@ -111,18 +112,18 @@ def test_a_rare_token_of_the_question_puts_its_article_first(token_searcher, que
 def test_the_article_holding_the_questions_code_answers_it(token_searcher, question, expected):
     # The calibration never saw such a token; the article that holds it is still an answer.
     response = token_searcher.search(question)
-    assert not response.no_match and response.confidence >= fusion.EXACT_MATCH_CONFIDENCE
+    assert not response.no_match and response.confidence >= scoring.CODE_CONFIDENCE
 
 
 def test_a_name_many_articles_share_is_not_an_exact_token(token_searcher):
-    keywords = token_searcher.build.keywords
+    keywords = token_searcher.build.signal("keywords").index_
     shared = [t for t, name, exact in zip(keywords.vocabulary, keywords.names, keywords.exact)
               if name and np.diff(keywords.weights.indptr)[keywords.row[t]] > 2]
     assert shared and not any(keywords.exact[keywords.row[t]] for t in shared)
 
 
 def test_a_name_in_an_english_question_counts(token_searcher):
-    names = token_searcher.keyword_scores("is chargeback possible", "names")
+    names = token_searcher.build.signal("keywords").index_.scores("is chargeback possible", "names")
     assert names.argmax() == token_searcher.build.number["chargeback"] and names.max() > 0
 
 
@@ -150,8 +151,9 @@ def test_terms_keep_codes_and_latin_words_and_stem_russian():
 
 def test_operator_notes_are_not_keywords(searcher):
     # "RRN/ARN" and "Refund sent" appear only in refund-timing's operator notes
-    assert not searcher.keyword_scores("RRN ARN").any()
-    assert searcher.keyword_scores("возврат денег").argmax() >= 0
+    keywords = searcher.build.signal("keywords").index_
+    assert not keywords.scores("RRN ARN").any()
+    assert keywords.scores("возврат денег").argmax() >= 0
 
 
 def test_the_index_round_trips_through_its_file(tmp_path):
@@ -165,12 +167,14 @@ def test_the_index_round_trips_through_its_file(tmp_path):
 def test_keyword_scoring_costs_about_a_millisecond(searcher):
     questions = [a["title"] for a in searcher.articles] + [q for a in searcher.articles for q in a["questions"]]
     questions = (questions * 4)[:200]
+    keywords = searcher.build.signal("keywords")
     for question in questions[:20]:
-        searcher.keyword_scores(question)
+        keywords.evidence(Question(question, "ru", {}))
     took = []
-    for question in questions:  # what a search computes: the BM25 of the question's names and codes
+    for question in questions:  # what a search computes: the BM25 of the question's names, exact tokens and codes
         started = time.perf_counter()
-        fusion.keyword_evidence(searcher.keyword_scores(question, "names"), searcher.keyword_scores(question, "codes"))
+        found = keywords.evidence(Question(question, "ru", {}))
+        scoring.keyword_evidence(found["names"], found["exact"])
         took.append((time.perf_counter() - started) * 1000)
     assert statistics.median(took) < 3.0
 

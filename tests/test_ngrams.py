@@ -1,7 +1,7 @@
-"""Character n-gram naive Bayes (kb.search.ngrams)."""
+"""Character n-gram naive Bayes (kb.search.signals.ngrams)."""
 import numpy as np
 
-from kb.search.ngrams import NgramModel, grams
+from kb.search.signals.ngrams import NgramModel, grams
 
 
 def test_grams_are_within_words():

@@ -1,8 +1,9 @@
 """Exploration harness behind the "what was tried" rows of docs/quality.md.
 
 Embeds each eval set's phrasings, answer passages and questions once (cached in --cache), then
-scores every question in numpy through the product's own functions: `kb.search.scoring.score_articles`
-(fused similarity, ranking score, confidence evidence), `kb.search.classifier` (`features`, `train`),
+scores every question in numpy through the product's own functions: `kb.search.scoring.score`
+(fused similarity, ranking score, what confidence is calibrated from), `kb.search.signals.classifier`
+(`features`, `train`),
 `kb.search.calibration.learn` (the thresholds, from its folds) and `kb.evaluation.quality.score` (the
 metrics of `kb eval`). Only the variants being explored are made here, on top of those: a constant of
 the product changed for one call (the classifier's C, an encoder's weight, the n-gram weight), or a
@@ -16,6 +17,7 @@ searcher takes faiss's top rows (the same on these sets: they have fewer rows th
 from __future__ import annotations
 
 import argparse
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -24,10 +26,13 @@ import numpy as np
 
 from kb.articles.parsing import load_articles
 from kb.evaluation.quality import load_queries, score
-from kb.search import calibration, classifier, fusion, scoring
-from kb.search.build import feature_sets, passages
-from kb.search.encoders import ENCODER_WEIGHTS
-from kb.search.ngrams import NgramModel
+from kb.search import calibration, scoring
+from kb.search.encoders import encoder, question_encoders, question_set, question_sets
+from kb.search.scoring import Evidence
+from kb.search.signals import classifier
+from kb.search.signals.base import passages
+from kb.search.signals.encoder import PASSAGE_PENALTY
+from kb.search.signals.ngrams import NgramModel
 from kb.text import guess_language
 
 ENCODERS = ["minilm", "use", "e5"]  # `kb index`'s default, in its order
@@ -84,38 +89,39 @@ class Explorer:
 
     def __init__(self, d: dict, article_ids: list[str], article_langs: np.ndarray):
         self.d, self.ids, self.article_langs = d, article_ids, article_langs
-        self.sets = feature_sets(ENCODERS)
+        self.sets = question_sets(ENCODERS)
         self.phrase_vectors = {name: d[f"{name}_ph"] for name in ENCODERS}
         ngram_model = NgramModel.fit(list(d["ph"]), d["pa"], len(article_ids))
         question_langs = np.array([guess_language(q) for q in d["q"]])
         self.groups = []
         for lang in np.unique(question_langs):
             rows = np.flatnonzero(question_langs == lang)
-            names = fusion.query_encoders(ENCODERS, lang)
+            names = question_encoders(ENCODERS, lang)
             self.groups.append(Group(
-                rows=rows, lang=lang, set_name=fusion.question_set(lang, self.sets),
+                rows=rows, lang=lang, set_name=question_set(lang, self.sets),
                 per_encoder={name: self._similarity(name, rows) for name in names},
                 questions={name: d[f"{name}_q"][rows] for name in ENCODERS},
                 ngrams=np.stack([ngram_model.log_likelihood(q) for q in d["q"][rows]]),
-                uses_ngrams=fusion.uses_ngrams(names)))
+                uses_ngrams=all(encoder(n).languages is None for n in names)))
         self.models = {set_name: self.train(names) for set_name, names in self.sets.items()}
 
     def _similarity(self, name: str, rows: np.ndarray) -> np.ndarray:
         """Best similarity per article, of a phrasing or (less) of an answer passage, as `Searcher.score`."""
         d, n = self.d, len(self.ids)
         q = d[f"{name}_q"][rows]
-        by_phrase = fusion.article_max(q @ d[f"{name}_ph"].T, np.searchsorted(d["pa"], np.arange(n)), len(d["pa"]))
-        by_passage = fusion.article_max(q @ d[f"{name}_ps"].T, np.searchsorted(d["psa"], np.arange(n)), len(d["psa"]))
-        return np.maximum(by_phrase, by_passage - fusion.PASSAGE_PENALTY)
+        by_phrase = calibration.article_max(q @ d[f"{name}_ph"].T, np.searchsorted(d["pa"], np.arange(n)), len(d["pa"]))
+        by_passage = calibration.article_max(q @ d[f"{name}_ps"].T, np.searchsorted(d["psa"], np.arange(n)),
+                                             len(d["psa"]))
+        return np.maximum(by_phrase, by_passage - PASSAGE_PENALTY)
 
     def train(self, names: list[str]):
         """The classifier `kb index` learns over these encoders' phrasing vectors."""
         return classifier.train(classifier.features(self.phrase_vectors, names), self.d["pa"])
 
     def scores(self, models=None, ngrams: bool | None = None, weights: dict | None = None) -> list[scoring.Scores]:
-        """`scoring.score_articles` per language group; `models` replaces the classifiers, `ngrams`
-        forces the n-gram evidence on or off (None: where the product uses it), `weights` changes
-        encoders' weights in the fused similarity (not in the classifier's features)."""
+        """`scoring.score` per language group; `models` replaces the classifiers, `ngrams` forces the
+        n-gram evidence on or off (None: where the product uses it), `weights` changes encoders'
+        weights (their `weight`) in the fused similarity (not in the classifier's features)."""
         models = self.models if models is None else models
         out = []
         for g in self.groups:
@@ -123,10 +129,11 @@ class Explorer:
             coef, bias = models[g.set_name]
             logits = classifier.features(g.questions, names) @ coef + bias
             use = g.uses_ngrams if ngrams is None else ngrams
-            shift = fusion.cross_language_shift(names)
-            with mock.patch.dict(ENCODER_WEIGHTS, weights or {}):
-                out.append(scoring.score_articles(g.per_encoder, self.article_langs, g.lang, logits=logits,
-                                                  shift=shift, ngrams=g.ngrams if use else None))
+            evidence = Evidence(g.lang, self.article_langs, g.per_encoder, logits=logits, ngrams=g.ngrams if use else None)
+            with contextlib.ExitStack() as changed:
+                for name, weight in (weights or {}).items():
+                    changed.enter_context(mock.patch.object(encoder(name), "weight", weight))
+                out.append(scoring.score(evidence))
         return out
 
     def collect(self, per_group: list[np.ndarray]) -> np.ndarray:
@@ -145,8 +152,8 @@ class Explorer:
         for g, s in zip(self.groups, scores):
             c = learnt[g.set_name]
             out.append(np.where(self.article_langs == g.lang,
-                                calibration.confidence(s.evidence, c["threshold"], c["slope"]),
-                                calibration.confidence(s.evidence, c["across"]["threshold"], c["across"]["slope"])))
+                                scoring.calibrated(s.uncalibrated, c["threshold"], c["slope"]),
+                                scoring.calibrated(s.uncalibrated, c["across"]["threshold"], c["across"]["slope"])))
         return self.collect(out)
 
     def metrics(self, rank: np.ndarray, confidence: np.ndarray | None = None) -> dict:
@@ -193,11 +200,11 @@ def explore(d: dict, article_ids: list[str], article_langs: np.ndarray):
         probabilities = []
         for name in names:
             weights, bias = x.train([name])
-            probabilities.append(fusion.softmax(classifier.features(g.questions, [name]) @ weights + bias))
+            probabilities.append(scoring.softmax(classifier.features(g.questions, [name]) @ weights + bias))
         each.append(sum(probabilities) / len(probabilities))
     print("  + mean of one classifier per encoder " + ranking(rank + x.collect(each)))
     for w in (0.3, 0.5, 1.0):
-        with mock.patch.object(fusion, "NGRAM_WEIGHT", w):
+        with mock.patch.object(scoring, "NGRAM_WEIGHT", w):
             print(f"  + {w} x character n-gram NB         " + ranking(x.collect([s.rank for s in x.scores(ngrams=True)])))
     for w in (0.75, 1.0):
         print(f"  USE weight {w}                      " + ranking(x.collect([s.rank for s in x.scores(weights={"use": w})])))
@@ -210,8 +217,7 @@ def explore(d: dict, article_ids: list[str], article_langs: np.ndarray):
 
 def _without_classifier(x: Explorer, g: Group) -> scoring.Scores:
     """What a build without a classifier scores (its evidence: the similarity, shifted across languages)."""
-    return scoring.score_articles(g.per_encoder, x.article_langs, g.lang,
-                                  shift=fusion.cross_language_shift(x.sets[g.set_name]))
+    return scoring.score(Evidence(g.lang, x.article_langs, g.per_encoder))
 
 
 def main():

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.search.encoders import CROSS_LANGUAGE_SHIFT
+from kb.search.encoders import E5Embedder, USEEmbedder
 
 # A Russian question and its English wording score lower than two English wordings: the search's
-# measured shift (kb/search/encoders.py), averaged over the two encoders of the joint vectors, is
+# measured shift (each encoder's `shift`, kb/search/encoders.py), averaged over the two encoders of the joint vectors, is
 # added to every cross-language similarity, so a topic asked in both languages stays one cluster.
-JOINT_SHIFT = (CROSS_LANGUAGE_SHIFT["e5"] + CROSS_LANGUAGE_SHIFT["use"]) / 2
+JOINT_SHIFT = (E5Embedder.shift + USEEmbedder.shift) / 2
 
 
 @dataclass

@@ -10,14 +10,16 @@ becomes the point where confidence is 0.5.
 
 A question is only ever compared with articles in its own language here; a question in another
 language than the articles gets the encoders' measured cross-language shift instead
-(`kb.search.encoders.CROSS_LANGUAGE_SHIFT`), because a knowledge base in one language holds no
+(each encoder's `shift`, kb.search.encoders), because a knowledge base in one language holds no
 cross-language phrasings to learn from.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from kb.search import fusion, scoring
+from kb.search import scoring
+from kb.search.encoders import encoder, question_set
+from kb.search.scoring import Evidence
 
 FOLDS = 5
 SAMPLE = 3000  # simulated questions per encoder set; enough for a stable estimate
@@ -53,22 +55,15 @@ def slope(answerable: np.ndarray, unanswerable: np.ndarray) -> float:
     return float(max(fit.coef_[0][0], 1.0))
 
 
-def confidence(score, threshold: float, steepness: float):
-    """A number in [0, 1] (or an array of them); 0.5 exactly at the threshold, monotone in the score."""
-    x = np.clip(steepness * (np.asarray(score, dtype=np.float64) - threshold), -50.0, 50.0)
-    out = 1.0 / (1.0 + np.exp(-x))
-    return float(out) if out.ndim == 0 else out
-
-
 def learn(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray, article_langs: np.ndarray,
           sets: dict[str, list[str]], with_classifier: bool, seed: int = 0) -> dict:
-    """Threshold and slope for each encoder set (see `fusion.question_set`), from the folds: one pair
-    for articles in the question's language (similarity and probability), one for articles in
-    another (similarity alone, see `fusion.confidence_scores`)."""
-    from kb.search import classifier
+    """Threshold and slope for each encoder set (see `kb.search.encoders.question_set`), from the
+    folds: one pair for articles in the question's language (similarity and probability), one for
+    articles in another (similarity alone, see `kb.search.scoring.confidence_scores`)."""
+    from kb.search.signals import classifier
 
     phrase_langs = article_langs[phrase_article]
-    asked = np.array([fusion.question_set(lang, sets) for lang in phrase_langs])
+    asked = np.array([question_set(lang, sets) for lang in phrase_langs])
     learnt = {}
     for set_name, names in sets.items():
         x = classifier.features(phrase_vectors, names) if with_classifier else None
@@ -91,7 +86,7 @@ def learn(phrase_vectors: dict[str, np.ndarray], phrase_article: np.ndarray, art
 def _simulate(phrase_vectors, names, x, phrase_article, article_langs, questions, rng):
     """Best scores of simulated answerable questions (that found their article) and of unanswerable
     ones: one row each, the similarity alone and with the classifier's probability."""
-    from kb.search import classifier
+    from kb.search.signals import classifier
 
     n_articles = len(article_langs)
     counts = np.bincount(phrase_article, minlength=n_articles)
@@ -136,10 +131,22 @@ def _fold_scores(phrase_vectors, names, chunk, train, labels, kept_langs, lang, 
     the multilingual encoders alone), and the confidence score; articles in other languages are
     left out (-inf)."""
     starts = np.searchsorted(labels, np.arange(len(kept_langs)))
-    per_encoder = {name: fusion.article_max(phrase_vectors[name][chunk] @ phrase_vectors[name][train].T,
-                                            starts, int(train.sum()))
+    per_encoder = {name: article_max(phrase_vectors[name][chunk] @ phrase_vectors[name][train].T,
+                                     starts, int(train.sum()))
                    for name in names}
-    scores = scoring.score_articles(per_encoder, kept_langs, lang, logits=logits)
-    across = scoring.multilingual_semantic(per_encoder, kept_langs, lang)
+    scores = scoring.score(Evidence(lang, kept_langs, per_encoder, logits=logits))
+    # an article in another language is compared by the multilingual encoders alone
+    multilingual = {n: v for n, v in per_encoder.items() if encoder(n).languages is None} or per_encoder
+    across = scoring.score(Evidence(lang, kept_langs, multilingual)).semantic
     other = kept_langs != lang
-    return np.where(other, -np.inf, across), np.where(other, -np.inf, scores.evidence)
+    return np.where(other, -np.inf, across), np.where(other, -np.inf, scores.uncalibrated)
+
+
+def article_max(row_scores: np.ndarray, row_starts: np.ndarray, n_rows: int) -> np.ndarray:
+    """Best row score per article; rows are stored grouped by article, `row_starts` marks each group.
+
+    Works on one query (1-D) or many (2-D, one query a row).
+    """
+    if n_rows == 0:
+        return np.zeros(row_scores.shape[:-1] + (0,), np.float32)
+    return np.maximum.reduceat(row_scores, row_starts, axis=-1)

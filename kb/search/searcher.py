@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from kb.errors import IndexBroken, QueryError
-from kb.search import calibration, fusion, scoring
-from kb.search.classifier import features
+from kb.search import scoring
+from kb.search.encoders import question_encoders, question_set
 from kb.search.loading import LoadedBuild, current_build
+from kb.search.scoring import Evidence, Scores
+from kb.search.signals.base import Question
 from kb.search.topics import one_per_topic
 from kb.text import guess_language, stem, unprintable, words
 
 MAX_QUERY_CHARS = 500
-CANDIDATES = 256  # rows fetched from faiss per encoder; articles beyond them cannot win
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,6 @@ class Searcher:
 
     def __init__(self, index_dir, build: Path | None = None):
         self.build = LoadedBuild(index_dir, build)
-        self._embedders = None
 
     # what callers read of the build
     path = property(lambda self: self.build.path)
@@ -77,47 +77,6 @@ class Searcher:
     articles = property(lambda self: self.build.articles)
     by_id = property(lambda self: self.build.by_id)
     calibration = property(lambda self: self.build.calibration)
-
-    # -- pieces -------------------------------------------------------------------------
-    def embedders(self):
-        from kb.search.encoders import get_embedder
-
-        if self._embedders is None:
-            sources = self.manifest.get("sources", {})
-            self._embedders = {name: get_embedder(sources.get(name, name), name) for name in self.build.encoders}
-        return self._embedders
-
-    def embed_query(self, query: str, names) -> dict[str, np.ndarray]:
-        """The question's vector from each named encoder."""
-        embedders = self.embedders()
-        return {n: embedders[n].encode([query])[0] for n in names}
-
-    def _per_article(self, name: str, part: str, vector: np.ndarray):
-        """Best row similarity per article for one encoder, and the best row of each article."""
-        build = self.build
-        flat = build.flat[(name, part)]
-        k = min(CANDIDATES, flat.ntotal)
-        scores, rows = flat.search(vector[None, :], k)
-        scores, rows = scores[0], rows[0]
-        owners = (build.phrase_article if part == "phrasings" else build.passage_article)[rows]
-        floor = float(scores[-1]) if flat.ntotal > k else -1.0
-        best = np.full(len(build.articles), floor, np.float32)
-        best_row = np.full(len(build.articles), -1)
-        # faiss returns rows best first, so the first row seen per article is its best.
-        first = np.unique(owners, return_index=True)[1]
-        best[owners[first]] = scores[first]
-        best_row[owners[first]] = rows[first]
-        return best, best_row
-
-    def keyword_scores(self, query: str, *kinds):
-        """BM25 of every article for the question (kb.search.keywords): over all its terms, or one
-        array per kind named ("names", "codes", "exact"), the question's terms found once; zeros
-        from a build without a keyword index."""
-        keywords = self.build.keywords
-        wanted = kinds or (None,)
-        found = ([np.zeros(len(self.articles)) for _ in wanted] if keywords is None
-                 else keywords.scores_of(query, wanted))
-        return found if kinds[1:] else found[0]
 
     # -- the search ---------------------------------------------------------------------
     def search(self, query, lang: str | None = None, limit: int = 5, prefer_lang: str | None = None) -> SearchResponse:
@@ -141,71 +100,48 @@ class Searcher:
             raise QueryError(f"unknown language {lang!r}: use ru or en")
         if not isinstance(limit, int) or not 1 <= limit <= 50:
             raise QueryError("limit must be a whole number from 1 to 50")
-        query_lang, scores, calibrated, phrase_rows = self.score(query)
+        query_lang, scores, confidence, closest = self.score(query)
         build = self.build
         allowed = np.ones(len(build.articles), bool) if not lang else build.article_langs == lang
         order = [i for i in np.argsort(-scores.rank, kind="stable") if allowed[i]]
         if prefer_lang:
             order = one_per_topic(order, build.topic, build.article_langs, prefer_lang)
         order = order[:limit]
-        results = [self._result(i, scores.rank[i], float(calibrated[i]), query, phrase_rows) for i in order]
+        results = [self._result(i, scores.rank[i], float(confidence[i]), query, closest) for i in order]
         # The answer is the first result: "no match" and the confidence shown are that article's own.
         top_confidence = results[0].confidence if results else 0.0
         return SearchResponse(query=query, lang=query_lang, no_match=top_confidence < 0.5,
                               confidence=top_confidence, results=results,
                               took_ms=round((time.perf_counter() - started) * 1000, 2))
 
-    def score(self, query: str):
-        """For a clean question: its language, the `scoring.Scores` of every article, each article's
-        calibrated confidence, and the best phrasing row of each article per encoder."""
+    def evidence(self, query: str) -> Evidence:
+        """What every signal of the build finds for a clean question, in one record."""
         build = self.build
-        query_lang = guess_language(query)
-        vectors = self.embed_query(query, fusion.query_encoders(build.encoders, query_lang))
-        per_encoder, phrase_rows = {}, {}
-        for name, vector in vectors.items():
-            by_phrase, phrase_rows[name] = self._per_article(name, "phrasings", vector)
-            by_passage, _ = self._per_article(name, "passages", vector)
-            per_encoder[name] = np.maximum(by_phrase, by_passage - fusion.PASSAGE_PENALTY)
-        set_name = fusion.question_set(query_lang, build.sets)
-        logits = None
-        if set_name in build.classifiers:
-            names, w, b = build.classifiers[set_name]
-            logits = (features({n: vectors[n][None, :] for n in names}, names) @ w + b)[0]
-        ngrams = None
-        if build.ngrams is not None and fusion.uses_ngrams(vectors):
-            ngrams = build.ngrams.log_likelihood(query)
-        names, exact, codes = self.keyword_scores(query, "names", "exact", "codes")
-        keyword = fusion.keyword_evidence(names, exact, with_names=ngrams is None)
-        scores = scoring.score_articles(per_encoder, build.article_langs, query_lang, logits=logits,
-                                        shift=build.shift[set_name], ngrams=ngrams, keyword=keyword)
-        # How sure we are that an article answers: the evidence calibrated per article, against
-        # articles in the question's language or in another.
-        same, across = build.calibration[set_name]
-        calibrated = np.where(build.article_langs == query_lang, calibration.confidence(scores.evidence, *same),
-                              calibration.confidence(scores.evidence, *across))
-        # The calibration never sees a code (the simulated questions are the articles' own phrasings):
-        # the article holding the question's code is an answer. A rare name only ranks: "Visa" in a
-        # question the articles do not answer still names the card article.
-        calibrated = np.maximum(calibrated, fusion.exact_match_confidence(codes))
-        return query_lang, scores, topic_confidence(calibrated, build.topic), phrase_rows
+        lang = guess_language(query)
+        question = Question(query, lang, {name: build.signal(name).embed(query)
+                                          for name in question_encoders(build.encoders, lang)})
+        evidence = Evidence(lang, build.article_langs)
+        for signal in build.signals:
+            evidence.add(signal.evidence(question))
+        return evidence
 
-    def _result(self, i, score, confidence, query, phrase_rows) -> Result:
+    def score(self, query: str) -> tuple[str, Scores, np.ndarray, dict[str, np.ndarray]]:
+        """For a clean question: its language, the `scoring.Scores` of every article, each article's
+        calibrated confidence, and each article's closest phrasing row per encoder."""
+        evidence = self.evidence(query)
+        calibration = self.build.calibration[question_set(evidence.lang, self.build.sets)]
+        scores = scoring.score(evidence, calibration, self.build.topic)
+        return evidence.lang, scores, scores.confidence, evidence.closest
+
+    def _result(self, i, score, confidence, query, closest) -> Result:
         article = self.articles[i]
         # The phrasing the strongest multilingual encoder found closest stands for the match.
-        name = "e5" if "e5" in phrase_rows else next(iter(phrase_rows))
-        row = phrase_rows[name][i]
+        name = "e5" if "e5" in closest else next(iter(closest))
+        row = closest[name][i]
         matched = self.build.phrasings[row] if row >= 0 else article["title"]
         return Result(id=article["id"], title=article["title"], lang=article["lang"],
                       score=round(float(score), 4), confidence=round(confidence, 6),
                       matched=matched, snippet=snippet(article["body"], query), tags=article["tags"])
-
-
-def topic_confidence(confidence: np.ndarray, topic: np.ndarray) -> np.ndarray:
-    """Each article's confidence raised to its topic's best: a translation answers a question as
-    well as its original does (a Russian question often matches the English wording better)."""
-    best = np.zeros(topic.max() + 1 if len(topic) else 0)
-    np.maximum.at(best, topic, confidence)
-    return best[topic]
 
 
 @lru_cache(maxsize=None)
@@ -317,6 +253,3 @@ def skipped_build(index_dir) -> str | None:
         return failed[1].message
     return None
 
-
-def search(query, lang=None, limit=5, index_dir="index") -> SearchResponse:
-    return get_searcher(index_dir).search(query, lang=lang, limit=limit)

@@ -7,8 +7,9 @@ weighted by the field it is in (BM25F, simplified). The matrix holds every (term
 weight, so a question scores as one sparse row of its terms times the matrix: 0.1 ms at 1,000
 articles, where whoosh took 13-22 ms. Rebuilt whole at each build (0.4 s at 1,000 articles).
 
-What ranks is the BM25 of the question's names and codes alone (`KeywordIndex.names`, `.codes`,
-weighed in `kb.search.fusion.keyword_evidence`): over every term it only repeated the encoders.
+What ranks is the BM25 of the question's names and exact tokens alone (`KeywordIndex.names`,
+`.exact`, weighed in `kb.search.scoring.keyword_evidence`): over every term it only repeated the
+encoders; its codes (`.codes`) give a floor to the confidence (`kb.search.scoring.code_confidence`).
 """
 from __future__ import annotations
 
@@ -19,11 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from kb.articles.parsing import Article
+from kb.search.signals.base import Corpus, Previous, Question, Signal
 from kb.text import name_terms, proper_name_terms, terms
 
 K1 = 1.2  # how fast repeated occurrences of a term stop counting
 B = 0.75  # how much a long article's terms count less
 FIELD_WEIGHTS = (("title", 3.0), ("questions", 2.0), ("body", 1.0))
+# Builds of this format on have keywords.npz (kb.search.build.FORMAT); older ones search without it.
+KEYWORDS_FORMAT = 3
 RARE_NAME_ARTICLES = 2  # a name in at most this many articles (a translation pair) is an exact token
 MIN_NAME_CHARS = 4
 
@@ -120,3 +124,28 @@ class KeywordIndex:
             weights = sparse.csr_matrix((saved["data"], saved["indices"], saved["indptr"]), shape=tuple(saved["shape"]))
             return cls(saved["terms"].tolist(), weights, saved["names"],
                        saved["proper"] if "proper" in saved.files else None)
+
+
+class Keywords(Signal):
+    """The keyword index as a signal: for a question, the BM25 of its names, exact tokens and codes."""
+
+    name = "keywords"
+
+    def fit(self, corpus: Corpus, previous: Previous) -> "Keywords":
+        self.index_ = KeywordIndex.fit(corpus.articles)  # whole each time: 0.4 s at 1,000 articles
+        return self
+
+    def save(self, files):
+        self.index_.save(files.keywords)
+
+    def load(self, files, build) -> "Keywords":
+        self.index_ = files.read(files.keywords, KeywordIndex.load,
+                                 optional=not build.manifest.get("format", 0) >= KEYWORDS_FORMAT)
+        if self.index_ is not None:
+            files.check(files.keywords, self.index_.weights.shape[1] == len(build.articles), "does not match the articles")
+        return self
+
+    def evidence(self, question: Question) -> dict:
+        if self.index_ is None:
+            return {}
+        return dict(zip(("names", "exact", "codes"), self.index_.scores_of(question.text, ("names", "exact", "codes"))))

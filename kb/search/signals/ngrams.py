@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from kb.search.build_files import BuildFiles
+from kb.search.encoders import encoder
+from kb.search.signals.base import Corpus, Previous, Question, Signal
+from kb.search.signals.classifier import MAX_ARTICLES
 from kb.text import words
 
 SIZES = range(2, 6)  # n-gram lengths, within a word padded by a space on each side
@@ -100,3 +103,43 @@ class NgramModel:
         vocabulary = files.ngrams("vocabulary.txt").read_text(encoding="utf-8").split("\n")
         return cls(vocabulary, np.load(files.ngrams("idf.npy")), sparse.load_npz(files.ngrams("counts.npz")).tocsr(),
                    np.load(files.ngrams("totals.npy")))
+
+
+class CharacterNgrams(Signal):
+    """The n-gram model as a signal: learnt with the classifier (up to its MAX_ARTICLES), again only
+    when a phrasing changed; it speaks for a question that no encoder of its own language embeds."""
+
+    name = "ngrams"
+
+    def fit(self, corpus: Corpus, previous: Previous) -> "CharacterNgrams":
+        self.model_ = None
+        if len(corpus.articles) > MAX_ARTICLES:
+            return self
+        old = previous.manifest or {}
+        if old.get("phrasing_hashes") == corpus.phrasing_hashes and old.get("article_order") == corpus.ids:
+            try:
+                self.model_ = NgramModel.load(previous.folder)
+            except Exception:  # noqa: BLE001 (whatever a damaged file makes numpy or scipy raise): fitted again
+                self.model_ = None
+        if self.model_ is None:
+            self.model_ = NgramModel.fit(corpus.phrasings, corpus.phrase_article, len(corpus.articles))
+        return self
+
+    def save(self, files):
+        if self.model_ is not None:
+            self.model_.save(files.folder)
+
+    def load(self, files, build) -> "CharacterNgrams":
+        # `kb index` writes the n-gram model with the classifier: one without the other is a lost file.
+        counts = files.ngrams("counts.npz")
+        self.model_ = files.read(counts, lambda _: NgramModel.load(files.folder),
+                                 optional=not build.classifiers)
+        if self.model_ is not None:
+            files.check(counts, self.model_.log_counts.shape[1] == len(build.articles)
+                        and len(self.model_.log_totals) == len(build.articles), "does not match the articles")
+        return self
+
+    def evidence(self, question: Question) -> dict:
+        if self.model_ is None or any(encoder(n).languages is not None for n in question.vectors):
+            return {}
+        return {"ngrams": self.model_.log_likelihood(question.text)}

@@ -12,17 +12,21 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.search.build_files import BuildFiles
-from kb.search.encoders import ENCODER_WEIGHTS
+from kb.search.build_files import BuildFiles, read_array
+from kb.search.encoders import encoder, question_set
+from kb.search.signals.base import Corpus, Previous, Question, Signal
 
 C = 10.0  # inverse regularisation strength (docs/quality.md)
 # Above this many changed articles (or this share of them) the whole classifier is refitted.
 REFIT_COLUMNS_MAX, REFIT_COLUMNS_SHARE = 20, 0.05
+# Above this many articles the classifier's training (and the n-gram model's) outgrows the machine;
+# search then ranks by the fused similarity alone (docs/benchmarks.md).
+MAX_ARTICLES = 3000
 
 
 def features(vectors: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
-    """Encoders' vectors side by side, each scaled so its share matches its fusion weight."""
-    return np.hstack([np.sqrt(ENCODER_WEIGHTS.get(n, 1.0)) * vectors[n] for n in names]).astype(np.float32)
+    """Encoders' vectors side by side, each scaled so its share matches its weight in the fused similarity."""
+    return np.hstack([np.sqrt(encoder(n).weight) * vectors[n] for n in names]).astype(np.float32)
 
 
 def train(x: np.ndarray, labels: np.ndarray, start=None) -> tuple[np.ndarray, np.ndarray]:
@@ -123,3 +127,52 @@ def _previous(previous: Path, manifest: dict, set_name: str, names: list[str], a
             new_weights[:, k] = weights[:, old_column[article_id]]
             new_bias[k] = bias[old_column[article_id]]
     return new_weights, new_bias, old_hashes
+
+
+class Classifier(Signal):
+    """One classifier per encoder set (`kb.search.encoders.question_sets`): for a question, the
+    logits of the set that embeds its language."""
+
+    name = "classifier"
+
+    def __init__(self, sets: dict[str, list[str]]):
+        self.sets = sets
+
+    def fit(self, corpus: Corpus, previous: Previous) -> "Classifier":
+        self.models_ = {}
+        if len(corpus.articles) > MAX_ARTICLES:
+            return self
+        for set_name, names in self.sets.items():
+            weights, bias = fit(features(corpus.vectors, names), corpus.phrase_article, corpus.ids,
+                                corpus.phrasing_hashes, previous.folder, previous.same_models, set_name, names)
+            self.models_[set_name] = (names, weights, bias)
+        return self
+
+    def save(self, files):
+        for set_name, (_names, weights, bias) in self.models_.items():
+            np.save(files.classifier_weights(set_name), weights)
+            np.save(files.classifier_bias(set_name), bias)
+
+    def manifest(self) -> dict:
+        return {"classifiers": {set_name: names for set_name, (names, _, _) in self.models_.items()}}
+
+    def load(self, files, build) -> "Classifier":
+        self.models_ = {}
+        n_articles = len(build.articles)
+        for set_name, names in build.classifiers.items():
+            weights = files.read(files.classifier_weights(set_name), read_array)
+            bias = files.read(files.classifier_bias(set_name), read_array)
+            width = sum(build.signal(n).dimension for n in names if build.signal(n) is not None)
+            files.check(files.classifier_weights(set_name), weights.shape == (width, n_articles),
+                        f"is not a {width} by {n_articles} matrix")
+            files.check(files.classifier_bias(set_name), bias.shape == (n_articles,),
+                        f"does not hold {n_articles} numbers")
+            self.models_[set_name] = (names, weights, bias)
+        return self
+
+    def evidence(self, question: Question) -> dict:
+        set_name = question_set(question.lang, self.sets)
+        if set_name not in self.models_:
+            return {}
+        names, weights, bias = self.models_[set_name]
+        return {"logits": (features({n: question.vectors[n][None, :] for n in names}, names) @ weights + bias)[0]}
