@@ -35,7 +35,7 @@ def test_every_setting_is_documented_in_its_group():
 
 def test_the_layout_section_names_every_module():
     layout = README.split("## Layout", 1)[1]
-    for path in sorted((ROOT / "kb").rglob("*.py")) + sorted((ROOT / "webapp").glob("*.py")):
+    for path in sorted((ROOT / "kb").rglob("*.py")) + sorted((ROOT / "webapp").rglob("*.py")):
         if path.name.startswith("__") or "migrations" in path.parts:
             continue
         assert path.name in layout, f"{path.relative_to(ROOT)} is not in the README's Layout section"
