@@ -36,6 +36,23 @@ RELAXED_RATES = {"rate_search": "100000 per minute", "rate_tickets": "100000 per
 RELAXED_RATES_ENV = {f"KB_{name.upper()}": value for name, value in RELAXED_RATES.items()}
 
 
+def skip_unless_required(message: str, variable: str) -> None:
+    """Skip the test for want of something this machine lacks; fail instead when `variable` is 1 (CI
+    sets each, so that nothing it must run is skipped there)."""
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{message} ({variable}=1)")
+    pytest.skip(message)
+
+
+def eval_sets() -> Path:
+    """The shared eval sets (`KB_EVAL_SETS`, else ../shared/eval beside the checkout, else
+    /work/shared/eval); none there: skipped, unless KB_REQUIRE_EVAL_SETS=1 (CI)."""
+    for candidate in (os.environ.get("KB_EVAL_SETS"), ROOT.parent / "shared" / "eval", "/work/shared/eval"):
+        if candidate and (Path(candidate) / "banking-en" / "queries.jsonl").exists():
+            return Path(candidate)
+    skip_unless_required("the shared eval sets are not on this machine (set KB_EVAL_SETS)", "KB_REQUIRE_EVAL_SETS")
+
+
 def write_article(folder: Path, name: str, text: str) -> Path:
     path = folder / f"{name}.md"
     path.write_text(text.lstrip("\n"), encoding="utf-8")
@@ -121,10 +138,7 @@ def postgres_url():
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
         server.dispose()
-        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}"
-        if os.environ.get("KB_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_unless_required(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}", "KB_REQUIRE_POSTGRES")
     yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     from kb import db as kb_db
 
@@ -233,11 +247,12 @@ def api(ticket_app):
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.fixture
-def browser():
-    """Debian's Chromium through Playwright (its own browser download does not work here)."""
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium through Playwright (its own browser download does not work here), started
+    once: each test gets contexts of its own (`browser`)."""
     if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium: apt-get install chromium (.ci/run does it)")
+        skip_unless_required("no /usr/bin/chromium: apt-get install chromium (.ci/run does it)", "KB_REQUIRE_BROWSER")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -245,6 +260,14 @@ def browser():
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The session's Chromium; what a test opened in it (contexts: cookies, pages) is closed after it."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
 
 
 # --- staff: operators, editors, leads and admins signed in through the login page ------------------
