@@ -1,13 +1,22 @@
 """Rate limits per client (webapp/rate_limits.py): searches, new tickets and votes; 429 with Retry-After
-in the one error shape; staff counted apart; counters shared through Redis across app instances."""
+in the one error shape; staff counted apart; counters shared through Redis across the worker processes of
+`kb serve --workers 2`."""
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import os
 import re
+import shutil
+import subprocess
+import time
+import urllib.parse
 import uuid
+from pathlib import Path
 
 import pytest
-from conftest import fake_embed, make_settings, sign_in
+from conftest import KB, fake_embed, free_port, make_settings, sign_in, skip_unless_required
 
 REDIS_URL = os.environ.get("KB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -138,25 +147,114 @@ def redis_url():
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
-        if os.environ.get("KB_REQUIRE_REDIS") == "1":
-            pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
+        skip_unless_required(f"Redis is not reachable at {REDIS_URL}: {exc}", "KB_REQUIRE_REDIS")
     return REDIS_URL
 
 
-def test_limits_in_redis_are_shared_by_two_app_instances(sample_index, tmp_path, redis_url):
-    # Two create_app over one KB_REDIS_URL: two worker processes or hosts. A key prefix of this test's own.
-    config = {"RATELIMIT_KEY_PREFIX": f"kb-test-{uuid.uuid4().hex}"}
-    first = limited_app(sample_index, tmp_path, config, redis_url=redis_url, rate_tickets="3 per hour")
-    second = limited_app(sample_index, tmp_path, config, redis_url=redis_url, rate_tickets="3 per hour")
-    one, two = first.test_client(), second.test_client()
-    assert [ask(one, 0).status_code, ask(two, 1).status_code, ask(one, 2).status_code] == [201, 201, 201]
-    refused = ask(two, 3)
-    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 3000
-    assert ask(one, 4).status_code == 429
-    # Without Redis each instance would count alone: the contrast that makes the test mean something.
-    alone = limited_app(sample_index, tmp_path, config, rate_tickets="3 per hour").test_client()
-    assert ask(alone, 5).status_code == 201
+@pytest.fixture
+def workers_with_redis(tmp_path, sqlite_template, redis_url):
+    """`kb serve --workers 2` sharing the limits through Redis (no index: tickets and logins need none;
+    the duplicate check uses MiniLM, the quickest encoder to load). Yields the process, its port and log."""
+    shutil.copy(sqlite_template, tmp_path / "kb.sqlite")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env.update(KB_DATABASE_URL=f"sqlite:///{tmp_path / 'kb.sqlite'}", KB_INDEX=str(tmp_path / "no-index"),
+               KB_SECRET_KEY="rate-limit-test-secret-key-0123", KB_REDIS_URL=redis_url, KB_TRUSTED_PROXIES="1",
+               KB_DUPLICATE_EMBEDDER="minilm", KB_RATE_TICKETS="3 per hour", KB_LOGIN_LIMIT_ADDRESS="3 per 15 minutes")
+    port, log = free_port(), tmp_path / "serve.log"
+    with open(log, "w") as handle:
+        server = subprocess.Popen([str(KB), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+                                  stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                  cwd=tmp_path)
+    try:
+        yield server, port, log
+    finally:
+        server.terminate()
+        server.wait(60)
+
+
+def holder_of(connection: http.client.HTTPConnection, port: int, pids: list[str]) -> str:
+    """Which of `pids` holds the server's end of `connection` (its socket among the process's files)."""
+    ours = connection.sock.getsockname()[1]
+    ends = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, remote, inode = (line.split()[i] for i in (1, 2, 9))
+            if int(local.rsplit(":", 1)[1], 16) == port and int(remote.rsplit(":", 1)[1], 16) == ours:
+                ends.add(f"socket:[{inode}]")
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) in ends:
+                    return pid
+    raise AssertionError(f"no worker holds the connection from port {ours}")
+
+
+def one_connection_to_each_worker(server, port: int, log: Path) -> dict[str, http.client.HTTPConnection]:
+    """Kept-alive connections to `kb serve --workers 2` by the pid of the worker that holds each
+    (one each), each having answered a health check."""
+    deadline = time.monotonic() + 120
+    held: dict[str, http.client.HTTPConnection] = {}
+    while len(held) < 2:
+        assert time.monotonic() < deadline and server.poll() is None, f"not two workers answering:\n{log.read_text()}"
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            answer(connection, "GET", "/api/v1/health", {})
+        except OSError:
+            time.sleep(0.5)
+            continue
+        workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        holder = holder_of(connection, port, workers)
+        if holder in held:
+            connection.close()
+        else:
+            held[holder] = connection
+    return held
+
+
+def address_of_its_own() -> dict:
+    """A client address of this run's own (through the trusted proxy): the counts in Redis outlive the test."""
+    return {"X-Forwarded-For": "2001:db8::" + ":".join(re.findall("....", uuid.uuid4().hex[:16]))}
+
+
+def answer(connection, method: str, path: str, headers: dict, body: str | None = None):
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    return response.status, response.getheaders(), response.read().decode()
+
+
+def test_limits_in_redis_hold_across_the_workers_of_kb_serve(workers_with_redis):
+    server, port, log = workers_with_redis
+    address = address_of_its_own()
+
+    def ticket(connection, n, sender=address):
+        body = json.dumps({"question": f"Where is my parcel number {n}?", "email": f"customer{n}@example.com"})
+        return answer(connection, "POST", "/api/v1/tickets", {**sender, "Content-Type": "application/json"}, body)
+
+    def login_fails(connection, n):
+        status, headers, page = answer(connection, "GET", "/login", address)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        cookies = "; ".join(value.split(";")[0] for name, value in headers if name.lower() == "set-cookie")
+        form = urllib.parse.urlencode({"login": f"guess{n}", "password": "not-the-password", "csrf_token": token})
+        return answer(connection, "POST", "/login", {
+            **address, "Cookie": cookies, "Content-Type": "application/x-www-form-urlencoded"}, form)[0]
+
+    # Each worker loads the duplicate check's encoder on a ticket from elsewhere first, so that no
+    # kept-alive connection below times out waiting on it (one that did is tried again).
+    warm: set[str] = set()
+    while len(warm) < 2:
+        for pid, connection in one_connection_to_each_worker(server, port, log).items():
+            with contextlib.suppress(OSError):
+                if pid not in warm:
+                    assert ticket(connection, uuid.uuid4().hex[:8], address_of_its_own())[0] == 201
+                    warm.add(pid)
+            connection.close()
+    one, two = one_connection_to_each_worker(server, port, log).values()
+    # Alternately through each worker: counted alone, each would allow its own three.
+    assert [ticket(one, 0)[0], ticket(two, 1)[0], ticket(one, 2)[0], ticket(two, 3)[0], ticket(one, 4)[0]] == \
+        [201, 201, 201, 429, 429]
+    assert [login_fails(one, 0), login_fails(two, 1), login_fails(one, 2), login_fails(two, 3)] == \
+        [400, 400, 400, 429]
+    assert "KB_REDIS_URL" not in log.read_text()  # no warning: the limits are shared
 
 
 def test_an_unreachable_redis_does_not_take_search_down(sample_index, tmp_path):
@@ -175,21 +273,6 @@ def test_a_rate_that_cannot_be_read_stops_the_start_naming_the_setting():
 def failed_login(client, n: int):
     return client.post("/login", data={"login": f"guess{n}", "password": "not-the-password"},
                        environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code
-
-
-def test_failed_logins_are_counted_in_redis_across_app_instances(sample_index, tmp_path, redis_url):
-    # The login's own limits (webapp/login_pages.py) share the store; keys of this test's own address.
-    config = {"WTF_CSRF_ENABLED": False}
-    address = f"kb-test-{uuid.uuid4().hex}"
-    apps = [limited_app(sample_index, tmp_path, config, redis_url=redis_url, login_limit_address="3 per 15 minutes")
-            for _ in range(2)]
-    one, two = (app.test_client() for app in apps)
-
-    def fail(client, n):
-        return client.post("/login", data={"login": f"guess{n}", "password": "not-the-password"},
-                           environ_base={"REMOTE_ADDR": address}).status_code
-
-    assert [fail(one, 0), fail(two, 1), fail(one, 2), fail(two, 3)] == [400, 400, 400, 429]
 
 
 def test_an_unreachable_redis_does_not_take_logins_down(sample_index, tmp_path):

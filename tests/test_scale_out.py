@@ -162,4 +162,6 @@ def test_kb_serve_with_workers_runs_that_many_processes_over_one_database(tmp_pa
         server.terminate()  # SIGTERM: the master stops its workers
         server.wait(60)
     assert server.returncode == 0, log.read_text()
+    # Without KB_REDIS_URL each worker counts the rate limits alone: said at the start.
+    assert "warning: without KB_REDIS_URL each of the 2 processes keeps its own rate-limit counts" in log.read_text()
     assert not any(Path(f"/proc/{pid}").exists() for pid in children)

@@ -25,6 +25,9 @@ def serve(ctx, host, port, threads, workers):
         from kb.cli.workers import serve_workers
 
         key = secret_key(settings)  # one key for all: a session signed by one worker is read by another
+        if settings.redis_url is None:
+            click.echo(f"warning: without KB_REDIS_URL each of the {workers} processes keeps its own rate-limit "
+                       f"counts, the failed-login lock-out too: every limit is {workers} times looser", err=True)
 
         def build_app():  # in each worker, after the fork (kb/cli/workers.py says why)
             from kb.services import Services
