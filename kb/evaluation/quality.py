@@ -98,6 +98,20 @@ def eval_index_dir(set_dir: Path, base: Path) -> Path:
     return base / "eval" / f"{set_dir.name}-{digest}"
 
 
+def measure(searcher, queries: list[dict]) -> list[dict]:
+    """Search each question as a customer would (3 results) and record what `score` needs."""
+    for q in queries[:5]:  # warm up: first calls pay for lazy loading
+        searcher.search(q["query"], limit=3)
+    outcomes = []
+    for q in queries:
+        started = time.perf_counter()
+        response = searcher.search(q["query"], limit=3)
+        ms = (time.perf_counter() - started) * 1000
+        outcomes.append({"expected": q["expected"], "kind": q["kind"], "ranked": [r.id for r in response.results],
+                         "no_match": response.no_match, "confidence": response.confidence, "ms": ms})
+    return outcomes
+
+
 def run_eval(set_dir, index_base="index", encoders=None, progress=False, limit_queries=None,
              tune_model: bool = True) -> dict:
     from kb.search.build import build_index
@@ -113,15 +127,7 @@ def run_eval(set_dir, index_base="index", encoders=None, progress=False, limit_q
         _tune_once(set_dir / "articles", out)
     build_index(set_dir / "articles", out, progress=progress, **kwargs)
     searcher = Searcher(out)
-    for q in queries[:5]:  # warm up: first calls pay for lazy loading
-        searcher.search(q["query"], limit=3)
-    outcomes = []
-    for q in queries:
-        started = time.perf_counter()
-        response = searcher.search(q["query"], limit=3)
-        ms = (time.perf_counter() - started) * 1000
-        outcomes.append({"expected": q["expected"], "kind": q["kind"], "ranked": [r.id for r in response.results],
-                         "no_match": response.no_match, "confidence": response.confidence, "ms": ms})
+    outcomes = measure(searcher, queries)
     metrics = score(outcomes)
     metrics["set"] = set_dir.name
     metrics["thresholds"] = {name: [round(same[0], 4), round(across[0], 4)]
