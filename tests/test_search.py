@@ -126,9 +126,9 @@ Yes: to Almaty and Astana in 5-7 days.
 ])
 def test_every_result_shows_its_own_confidence_and_the_first_decides_no_match(searcher, question):
     response = searcher.search(question, limit=5)
-    _lang, _scores, calibrated, _rows = searcher.score(question)
+    _evidence, scores = searcher.score(question)
     for result in response.results:
-        assert result.confidence == round(float(calibrated[searcher.build.number[result.id]]), 6), result.id
+        assert result.confidence == round(float(scores.confidence[searcher.build.number[result.id]]), 6), result.id
     assert response.confidence == response.results[0].confidence
     assert response.no_match == (response.confidence < 0.5)
 

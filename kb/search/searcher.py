@@ -100,17 +100,18 @@ class Searcher:
             raise QueryError(f"unknown language {lang!r}: use ru or en")
         if not isinstance(limit, int) or not 1 <= limit <= 50:
             raise QueryError("limit must be a whole number from 1 to 50")
-        query_lang, scores, confidence, closest = self.score(query)
+        evidence, scores = self.score(query)
         build = self.build
         allowed = np.ones(len(build.articles), bool) if not lang else build.article_langs == lang
         order = [i for i in np.argsort(-scores.rank, kind="stable") if allowed[i]]
         if prefer_lang:
             order = one_per_topic(order, build.topic, build.article_langs, prefer_lang)
         order = order[:limit]
-        results = [self._result(i, scores.rank[i], float(confidence[i]), query, closest) for i in order]
+        results = [self._result(i, scores.rank[i], float(scores.confidence[i]), query, evidence.closest)
+                   for i in order]
         # The answer is the first result: "no match" and the confidence shown are that article's own.
         top_confidence = results[0].confidence if results else 0.0
-        return SearchResponse(query=query, lang=query_lang, no_match=top_confidence < 0.5,
+        return SearchResponse(query=query, lang=evidence.lang, no_match=top_confidence < 0.5,
                               confidence=top_confidence, results=results,
                               took_ms=round((time.perf_counter() - started) * 1000, 2))
 
@@ -125,13 +126,12 @@ class Searcher:
             evidence.add(signal.evidence(question))
         return evidence
 
-    def score(self, query: str) -> tuple[str, Scores, np.ndarray, dict[str, np.ndarray]]:
-        """For a clean question: its language, the `scoring.Scores` of every article, each article's
-        calibrated confidence, and each article's closest phrasing row per encoder."""
+    def score(self, query: str) -> tuple[Evidence, Scores]:
+        """For a clean question: what the signals found (its language, each article's closest phrasing
+        row per encoder) and the `scoring.Scores` of every article, calibrated confidence included."""
         evidence = self.evidence(query)
         calibration = self.build.calibration[question_set(evidence.lang, self.build.sets)]
-        scores = scoring.score(evidence, calibration, self.build.topic)
-        return evidence.lang, scores, scores.confidence, evidence.closest
+        return evidence, scoring.score(evidence, calibration, self.build.topic)
 
     def _result(self, i, score, confidence, query, closest) -> Result:
         article = self.articles[i]

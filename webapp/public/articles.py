@@ -35,7 +35,7 @@ def _related(searcher, number: int) -> list[dict]:
     One scoring of the title (no snippets are needed), every article in rank order."""
     build = searcher.build
     try:
-        _lang, scores, _confidence, _rows = searcher.score(clean_query(searcher.articles[number]["title"]))
+        _evidence, scores = searcher.score(clean_query(searcher.articles[number]["title"]))
     except KBError:  # a title the search cannot take: the page goes out without related articles
         return []
     order = one_per_topic(np.argsort(-scores.rank, kind="stable"), build.topic, build.article_langs, language())
