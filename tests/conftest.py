@@ -59,19 +59,41 @@ def write_article(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory) -> Path:
-    """One embedding cache for the session, so each text is embedded once across tests."""
-    return tmp_path_factory.mktemp("cache")
+# Embeddings are keyed by model and text, so vectors kept from an earlier session are the ones the
+# model would give again: each knowledge base the tests index keeps its own between sessions
+# (KB_TEST_CACHE, else ~/.cache/kb-tests; "off" keeps nothing). Each build gets a copy, because a
+# build keeps only its own texts in its cache and would prune what the next build needs.
+TEST_CACHE = os.environ.get("KB_TEST_CACHE") or str(Path.home() / ".cache" / "kb-tests")
+
+
+def index_folder(out: Path, kept: str = "sample") -> Path:
+    """An index folder whose embedding cache starts as a copy of the one kept for `kept`."""
+    out.mkdir(parents=True, exist_ok=True)
+    seed = Path(TEST_CACHE) / kept
+    if TEST_CACHE != "off" and seed.is_dir():
+        shutil.copytree(seed, out / "cache", dirs_exist_ok=True)
+    return out
+
+
+def keep_embeddings(out: Path, kept: str = "sample") -> None:
+    """Keep the embeddings of the build in `out` for the next build (and session) of `kept`."""
+    if TEST_CACHE == "off":
+        return
+    folder = Path(TEST_CACHE) / kept
+    folder.mkdir(parents=True, exist_ok=True)
+    for vectors in (out / "cache").glob("*.npz"):
+        partial = folder / f".{vectors.name}.{uuid.uuid4().hex[:8]}"  # then renamed: readers see whole files
+        shutil.copy(vectors, partial)
+        os.replace(partial, folder / vectors.name)
 
 
 @pytest.fixture(scope="session")
-def sample_index(tmp_path_factory, cache_dir) -> Path:
+def sample_index(tmp_path_factory) -> Path:
     from kb.search.build import build_index
 
-    out = tmp_path_factory.mktemp("index")
-    (out / "cache").symlink_to(cache_dir)
+    out = index_folder(tmp_path_factory.mktemp("index"))
     build_index(SAMPLE_ARTICLES, out)
+    keep_embeddings(out)
     return out
 
 
@@ -93,11 +115,9 @@ def small_kb(tmp_path) -> Path:
 
 
 @pytest.fixture
-def small_index_dir(tmp_path, cache_dir) -> Path:
-    out = tmp_path / "index"
-    out.mkdir()
-    (out / "cache").symlink_to(cache_dir)
-    return out
+def small_index_dir(tmp_path) -> Path:
+    """An empty index folder whose embedding cache starts with the sample's, where one is kept."""
+    return index_folder(tmp_path / "index")
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@ and `kb gaps eval` on a real gap set."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import eval_sets
+from conftest import eval_sets, index_folder, keep_embeddings
 
 from kb.gaps.clustering import ClusterSettings, GapClusterer
 from kb.gaps.inputs import AskedQuestion, is_candidate
@@ -158,7 +157,7 @@ def test_tickets_solved_with_an_article_make_an_add_wordings_suggestion():
     assert decide_kind(questions, vectors, kb) == ("add", "returns")
 
 
-def test_kb_gaps_eval_replays_a_slice_of_a_gap_set(tmp_path, cache_dir, monkeypatch):
+def test_kb_gaps_eval_replays_a_slice_of_a_gap_set(tmp_path, monkeypatch):
     import json
 
     from click.testing import CliRunner
@@ -172,14 +171,13 @@ def test_kb_gaps_eval_replays_a_slice_of_a_gap_set(tmp_path, cache_dir, monkeypa
     # The search over USE alone keeps the test within a minute; the clustering still uses e5 and USE.
     index = tmp_path / "index"
     out = gaps_eval_index(gap_set, index)
-    out.mkdir(parents=True)
-    # The embedding cache is keyed by model and text: sharing the checkout's skips re-embedding
-    # the same phrasings (the replay's searches and the clustering still run for real).
-    shared = Path(__file__).resolve().parent.parent / "index" / "cache"
-    (out / "cache").symlink_to(shared if shared.is_dir() else cache_dir)
+    # The embeddings kept from an earlier session skip re-embedding the same phrasings (the replay's
+    # searches and the clustering still run for real).
+    index_folder(out, kept="gaps-banking-en")
     result = CliRunner().invoke(main, ["--index-dir", str(index), "gaps", "eval", str(gap_set), "--json",
                                        "--no-tune", "--embedders", "use", "--first", "300", "--topics"])
     assert result.exit_code == 0, result.output
+    keep_embeddings(out, kept="gaps-banking-en")
     outcome = json.loads(result.output.strip().splitlines()[-1])
     # The figures of this slice as measured (2026-12-08); a change in the clustering or the replay shows here.
     assert {key: outcome[key] for key in ("topic_recall", "small_topic_recall", "precision", "fragmentation",

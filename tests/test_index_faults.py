@@ -55,7 +55,7 @@ def index_dir(sample_index, tmp_path) -> Path:
     """An index folder of this test's own: `builds/good` (a copy of the sample build) is current."""
     out = tmp_path / "index"
     (out / "builds").mkdir(parents=True)
-    (out / "cache").symlink_to(sample_index / "cache")
+    shutil.copytree(sample_index / "cache", out / "cache")
     shutil.copytree((sample_index / "current").resolve(), out / "builds" / "good")
     point(out, "good")
     return out

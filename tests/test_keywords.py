@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import SAMPLE_ARTICLES, write_article
+from conftest import SAMPLE_ARTICLES, index_folder, write_article
 
 from kb.articles.parsing import parse_article
 from kb.search import scoring
@@ -86,7 +86,7 @@ RUSSIAN_NAMES = [
 
 
 @pytest.fixture(scope="module")
-def token_searcher(tmp_path_factory, cache_dir):
+def token_searcher(tmp_path_factory):
     """The sample knowledge base with the four token articles added, indexed."""
     from kb.search.build import build_index
     from kb.search.searcher import Searcher
@@ -96,8 +96,7 @@ def token_searcher(tmp_path_factory, cache_dir):
         shutil.copy(path, articles)
     for name, text in TOKEN_ARTICLES.items():
         write_article(articles, name, text)
-    out = tmp_path_factory.mktemp("token-index")
-    (out / "cache").symlink_to(cache_dir)
+    out = index_folder(tmp_path_factory.mktemp("token-index"))
     build_index(articles, out)
     return Searcher(out)
 

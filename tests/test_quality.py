@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, eval_sets
+from conftest import ROOT, eval_sets, index_folder, keep_embeddings
 
 from kb.evaluation.quality import load_queries, measure, score
 
@@ -33,8 +33,8 @@ def test_sample_knowledge_base_questions(searcher):
 
 
 @pytest.fixture(scope="session")
-def eval_searchers(tmp_path_factory, cache_dir):
-    """One build per knowledge base, over the session's embedding cache: banking-xling asks Russian
+def eval_searchers(tmp_path_factory):
+    """One build per knowledge base, over the embeddings kept for it: banking-xling asks Russian
     questions of banking-en's very articles, so the two guards search one build (a build, with its
     classifier and calibration, costs far more than the questions)."""
     from kb.search.build import build_index
@@ -46,9 +46,9 @@ def eval_searchers(tmp_path_factory, cache_dir):
         digest = hashlib.sha1(b"".join(p.name.encode() + p.read_bytes()
                                        for p in sorted(articles.glob("*.md")))).hexdigest()[:12]
         if digest not in builds:
-            out = tmp_path_factory.mktemp(f"eval-{digest}")
-            (out / "cache").symlink_to(cache_dir)
+            out = index_folder(tmp_path_factory.mktemp(f"eval-{digest}"), kept=f"eval-{digest}")
             build_index(articles, out)
+            keep_embeddings(out, kept=f"eval-{digest}")
             builds[digest] = Searcher(out)
         return builds[digest]
 

@@ -1,5 +1,5 @@
 import pytest
-from conftest import SAMPLE_ARTICLES
+from conftest import SAMPLE_ARTICLES, index_folder
 
 from kb.errors import QueryError
 
@@ -61,7 +61,7 @@ Gift wrapping costs 3 EUR. Pick <script>alert("wrap")</script> <b>Gift wrap</b> 
     assert "&lt;script" in top.snippet and "&amp;" in top.snippet
 
 
-def test_russian_question_finds_the_english_only_article(tmp_path, cache_dir):
+def test_russian_question_finds_the_english_only_article(tmp_path):
     import shutil
 
     from kb.search.build import build_index
@@ -71,9 +71,7 @@ def test_russian_question_finds_the_english_only_article(tmp_path, cache_dir):
     folder.mkdir()
     for name in ("en-customs-duties", "en-reset-password", "en-track-order", "en-cancel-order"):
         shutil.copy(SAMPLE_ARTICLES / f"{name}.md", folder)
-    (tmp_path / "index").mkdir()
-    (tmp_path / "index" / "cache").symlink_to(cache_dir)
-    build_index(folder, tmp_path / "index")
+    build_index(folder, index_folder(tmp_path / "index"))
     searcher = Searcher(tmp_path / "index")
     assert searcher.search("Придётся ли платить таможенную пошлину за посылку").results[0].id == "en-customs-duties"
     assert searcher.search("Я не помню свой пароль").results[0].id == "en-reset-password"
