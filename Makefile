@@ -28,9 +28,11 @@ run: index
 	$(BIN)/kb worker & worker=$$!; \
 	$(BIN)/kb serve --host $(HOST) --port $(PORT)
 
+# Two processes, a file to each at a time; then the latency tests alone.
 test: install
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not timing"
+	$(BIN)/python -m pytest -q -m timing
 
 bench: install
 	$(BIN)/kb bench

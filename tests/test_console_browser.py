@@ -126,6 +126,7 @@ def test_without_javascript_the_console_searches_and_registers(served, browser):
     assert services.desk.show(1)["status"] == "solved"
 
 
+@pytest.mark.timing  # measured alone: `make test` runs it after the parallel part
 def test_keystroke_to_results_drawn_in_the_console(served, browser):
     """Every keystroke of a few questions typed at a person's pace: the time from the input event
     to the results painted. The target is p95 under 100 ms."""

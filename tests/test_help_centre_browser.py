@@ -101,6 +101,7 @@ def test_without_javascript_search_article_and_the_question_form_work(served, br
     expect(page.locator("h1")).to_have_text("We have your question")
 
 
+@pytest.mark.timing  # measured alone: `make test` runs it after the parallel part
 def test_keystroke_to_results_drawn_in_the_browser(served, browser, tmp_path):
     """Every keystroke of a few questions typed at a person's pace: the time from the input event
     to the results painted. The target is p95 under 100 ms on this 2-core machine."""
