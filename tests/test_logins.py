@@ -185,3 +185,33 @@ def test_every_staff_form_post_without_a_csrf_token_is_refused(login_app):
         body = answer.get_data(as_text=True)
         assert re.search(r"form has expired|could not be understood|CSRF", body, re.IGNORECASE), url
     assert client.get("/account").status_code == 200  # and nothing signed the admin out
+
+
+# --- issue 26: sign-in security ------------------------------------------------------------------
+
+def _median_seconds(answer, tries: int = 5) -> float:
+    import statistics
+    import time
+
+    spent = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        answer()
+        spent.append(time.perf_counter() - started)
+    return statistics.median(spent)
+
+
+def test_an_unknown_login_takes_as_long_as_a_wrong_password(login_app):
+    """The time of the answer must not tell which logins exist: an unknown login is checked against a
+    dummy hash (about 7 ms against 270 ms for a known one before)."""
+    from kb.desk.operators import authenticate, update_operator
+
+    add_staff(login_app, "anna")
+    add_staff(login_app, "gone")
+    database = login_app.extensions["kb"].database
+    update_operator(database, "gone", active=False)
+    authenticate(database, "nobody", "warm-up-call")  # the dummy hash is made once
+    known = _median_seconds(lambda: authenticate(database, "anna", "not-the-password"))
+    unknown = _median_seconds(lambda: authenticate(database, "nobody-here", "not-the-password"))
+    deactivated = _median_seconds(lambda: authenticate(database, "gone", STAFF_PASSWORD))
+    assert unknown >= 0.5 * known and deactivated >= 0.5 * known, (unknown, deactivated, known)

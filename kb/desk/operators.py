@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from kb.db.engine import Database
-from kb.desk.passwords import hash_password, needs_rehash, verify_password
+from kb.desk.passwords import hash_password, needs_rehash, verify_nobody, verify_password
 from kb.desk.tables import ROLES, TIERS, Operator
 from kb.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from kb.text import text_problem
@@ -66,7 +66,10 @@ def authenticate(db: Database, login: str, password: str) -> dict | None:
 
     def work(session):
         operator = session.scalar(select(Operator).where(Operator.login == (login or "").strip().lower()))
-        if operator and operator.active and verify_password(operator.password_hash, password or ""):
+        if operator is None or not operator.active:
+            verify_nobody(password or "")
+            return None
+        if verify_password(operator.password_hash, password or ""):
             if needs_rehash(operator.password_hash):
                 operator.password_hash = hash_password(password)
             return operator_dict(operator)

@@ -4,6 +4,8 @@ Hashes made by an earlier version (werkzeug's scrypt/pbkdf2) still verify, and a
 argon2 hash at the next successful login."""
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from werkzeug.security import check_password_hash
@@ -22,6 +24,17 @@ def verify_password(stored: str, password: str) -> bool:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def verify_nobody(password: str) -> None:
+    """Spend the time of a real check when there is no account to check against (an unknown or
+    deactivated login), so the time of the answer does not tell which logins exist."""
+    verify_password(_dummy_hash(), password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("no account has this password")
 
 
 def needs_rehash(stored: str) -> bool:
