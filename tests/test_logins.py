@@ -215,3 +215,38 @@ def test_an_unknown_login_takes_as_long_as_a_wrong_password(login_app):
     unknown = _median_seconds(lambda: authenticate(database, "nobody-here", "not-the-password"))
     deactivated = _median_seconds(lambda: authenticate(database, "gone", STAFF_PASSWORD))
     assert unknown >= 0.5 * known and deactivated >= 0.5 * known, (unknown, deactivated, known)
+
+
+@pytest.fixture
+def app_on(db_url, tmp_path):
+    """The app with CSRF on over the ticket database on SQLite and on PostgreSQL."""
+    from webapp import create_app
+
+    return create_app(make_settings(index_dir=tmp_path / "no-index", database_url=db_url),
+                      {"TESTING": True, "SECRET_KEY": "test"})
+
+
+def _copy_of(client, app):
+    """Another browser holding a copy of `client`'s session cookie (taken by whoever could read it)."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def test_sign_out_ends_the_session_on_the_server_so_a_copied_cookie_is_refused(app_on):
+    client = sign_in(app_on, "anna")
+    copied = _copy_of(client, app_on)
+    assert copied.get("/console").status_code == 200  # the copy works while the session lives
+    assert client.post("/logout", data={"csrf_token": csrf_of(client, "/account")}).status_code == 303
+    assert copied.get("/console").status_code == 303
+    assert sign_in(app_on, "anna", create=False).get("/console").status_code == 200  # a new sign-in works
+
+
+def test_a_session_from_before_a_deactivation_does_not_come_back_with_the_reactivation(app_on):
+    from kb.desk.operators import update_operator
+
+    client = sign_in(app_on, "anna")
+    database = app_on.extensions["kb"].database
+    update_operator(database, "anna", active=False)
+    update_operator(database, "anna", active=True)
+    assert client.get("/console").status_code == 303

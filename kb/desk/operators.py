@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kb.db.engine import Database
 from kb.desk.passwords import hash_password, needs_rehash, verify_nobody, verify_password
@@ -81,8 +81,9 @@ def authenticate(db: Database, login: str, password: str) -> dict | None:
 def operator_by_session(db: Database, session_id: str) -> dict | None:
     """The active operator a login session names (`operator_dict(...)["session_id"]`), or None.
 
-    The id carries a digest of the password hash, so changing or resetting a password ends the
-    operator's other sessions, and deactivating someone ends all of theirs."""
+    The id carries a digest of the password hash and of the session generation, so changing or
+    resetting a password ends the operator's other sessions, and signing out (`end_sessions`) or
+    being deactivated ends all of theirs, even copies of the cookie taken before."""
     number, _, stamp = (session_id or "").partition(".")
     if not (number.isascii() and number.isdigit() and len(number) <= 10):
         return None
@@ -94,6 +95,15 @@ def operator_by_session(db: Database, session_id: str) -> dict | None:
         return operator_dict(operator)
 
     return db.run(work, write=False)
+
+
+def end_sessions(db: Database, session_id: str) -> None:
+    """Sign the operator out on the server: every session id issued so far stops working."""
+    number = (session_id or "").partition(".")[0]
+    if number.isascii() and number.isdigit() and len(number) <= 10:
+        db.run(lambda session: session.execute(
+            update(Operator).where(Operator.id == int(number))
+            .values(session_generation=Operator.session_generation + 1)))
 
 
 def change_password(db: Database, login: str, old: str, new: str) -> dict:
@@ -138,6 +148,8 @@ def update_operator(db: Database, login: str, *, name: str | None = None, tier: 
         if role is not None:
             operator.role = role
         if active is not None:
+            if not active:
+                operator.session_generation += 1  # a reactivation must not bring the old sessions back
             operator.active = active
         if password is not None:
             operator.password_hash = hash_password(password)
@@ -155,7 +167,7 @@ def _check_new_password(password) -> None:
 
 
 def _stamp(operator: Operator) -> str:
-    return hashlib.sha256(operator.password_hash.encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{operator.session_generation}:{operator.password_hash}".encode()).hexdigest()[:16]
 
 
 def find_operator(session, login: str) -> Operator:

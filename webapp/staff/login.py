@@ -15,7 +15,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
-from kb.desk.operators import authenticate, change_password
+from kb.desk.operators import authenticate, change_password, end_sessions
 from kb.errors import KBError
 from webapp.core.auth import ANYONE, STAFF, allow, home_url
 from webapp.staff.forms import LoginForm, PasswordForm
@@ -108,6 +108,7 @@ def login():
 @bp.post("/logout")
 @allow(STAFF)
 def logout():
+    end_sessions(services().database, current_user.get_id())  # copies of the cookie end too
     logout_user()
     flash(_("You have signed out."))
     return redirect(url_for("login.login"), code=303)
