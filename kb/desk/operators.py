@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select, update
 
 from kb.db.engine import Database
-from kb.desk.passwords import hash_password, needs_rehash, verify_nobody, verify_password
+from kb.desk.passwords import WEAKNESSES, hash_password, needs_rehash, verify_nobody, verify_password, weakness
 from kb.desk.tables import ROLES, TIERS, Operator
 from kb.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from kb.text import text_problem
@@ -38,6 +38,7 @@ def add_operator(db: Database, login: str, name: str, password: str, *, tier: in
         problems.append("seniority (years in the team) cannot be negative")
     if problems:
         raise InvalidInput("; ".join(problems))
+    _check_strength(password, login, name)
 
     def work(session):
         if session.scalar(select(Operator.id).where(Operator.login == login)) is not None:
@@ -114,6 +115,7 @@ def change_password(db: Database, login: str, old: str, new: str) -> dict:
         operator = find_operator(session, login)
         if not verify_password(operator.password_hash, old or ""):
             raise NotAllowed("the current password is not right")
+        _check_strength(new, operator.login, operator.name)
         operator.password_hash = hash_password(new)
         return operator_dict(operator)
 
@@ -152,6 +154,7 @@ def update_operator(db: Database, login: str, *, name: str | None = None, tier: 
                 operator.session_generation += 1  # a reactivation must not bring the old sessions back
             operator.active = active
         if password is not None:
+            _check_strength(password, operator.login, operator.name)
             operator.password_hash = hash_password(password)
         return operator_dict(operator)
 
@@ -164,6 +167,12 @@ def _check_new_password(password) -> None:
         raise InvalidInput(problem)
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def _check_strength(password: str, login: str, name: str) -> None:
+    refused = weakness(password, login=login, name=name)
+    if refused:
+        raise InvalidInput(WEAKNESSES[refused], code=refused)
 
 
 def _stamp(operator: Operator) -> str:

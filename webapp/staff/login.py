@@ -16,9 +16,9 @@ from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from kb.desk.operators import authenticate, change_password, end_sessions
-from kb.errors import KBError
+from kb.errors import KBError, NotAllowed
 from webapp.core.auth import ANYONE, STAFF, allow, home_url
-from webapp.staff.forms import LoginForm, PasswordForm
+from webapp.staff.forms import LoginForm, PasswordForm, refused_password
 from webapp.core.i18n import local_path
 from webapp.core.services import services
 
@@ -121,8 +121,11 @@ def account():
     if form.validate_on_submit():
         try:
             changed = change_password(services().database, current_user.login, form.current.data, form.new.data)
+        except NotAllowed:
+            form.current.errors.append(_("The current password is not right."))
         except KBError as exc:
-            form.current.errors.append(_("The current password is not right.") if exc.status == 403 else exc.message)
+            if not refused_password(form.new, exc):
+                form.new.errors.append(exc.message)
         else:
             from webapp.core.auth import Staff
 
