@@ -76,18 +76,60 @@ def test_a_wrong_password_is_answered_on_the_form_without_saying_which_part_was_
     assert client.get("/desk").status_code == 303  # still not signed in
 
 
-def test_failed_logins_lock_the_account_for_a_while_even_with_the_right_password(login_app):
+def test_failed_logins_from_one_address_make_that_address_wait_even_with_the_right_password(login_app):
     add_staff(login_app, "anna")
     add_staff(login_app, "boris")
     client = login_app.test_client()
     for attempt in range(5):
-        assert _login(client, "anna", f"wrong-{attempt}", address=f"10.0.1.{attempt}").status_code == 400
-    locked = _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.2.1")
+        assert _login(client, "anna", f"wrong-{attempt}", address="10.0.1.1").status_code == 400
+    locked = _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.1.1")
     assert locked.status_code == 429
     assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
     assert "Too many" in locked.get_data(as_text=True)
-    # Another account from another address is not affected.
-    assert _login(login_app.test_client(), "boris", STAFF_PASSWORD, address="10.0.2.2").status_code == 303
+    # Another account from the same address is not affected.
+    assert _login(login_app.test_client(), "boris", STAFF_PASSWORD, address="10.0.1.1").status_code == 303
+
+
+def test_a_stranger_cannot_lock_the_owner_out(login_app):
+    """Five wrong passwords from a stranger's address used to lock the account for everyone."""
+    add_staff(login_app, "anna")
+    owner = login_app.test_client()
+    assert _login(owner, "anna", STAFF_PASSWORD, address="10.0.2.1").status_code == 303
+    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    stranger = login_app.test_client()
+    for attempt in range(6):
+        _login(stranger, "anna", f"wrong-{attempt}", address="198.51.100.7")
+    assert _login(stranger, "anna", STAFF_PASSWORD, address="198.51.100.7").status_code == 429
+    # The owner's address, from a browser that never signed in, and the owner's own browser.
+    assert _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.2.1").status_code == 303
+    assert _login(owner, "anna", STAFF_PASSWORD, address="10.0.2.1").status_code == 303
+
+
+def test_a_guess_spread_over_many_addresses_stops_new_browsers_but_not_the_owners(login_app):
+    add_staff(login_app, "anna")
+    owner = login_app.test_client()
+    assert _login(owner, "anna", STAFF_PASSWORD, address="10.0.3.1").status_code == 303
+    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    for attempt in range(50):  # KB_LOGIN_LIMIT_UNTRUSTED, 4 tries from each of 13 addresses
+        _login(login_app.test_client(), "anna", "wrong-guess", address=f"198.51.100.{attempt // 4}")
+    assert _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.3.1").status_code == 429
+    # The browser that signed in before still can, from anywhere (it carries the device cookie).
+    assert _login(owner, "anna", STAFF_PASSWORD, address="203.0.113.5").status_code == 303
+
+
+def test_the_device_cookie_has_its_own_limit_and_cannot_be_forged(login_app):
+    add_staff(login_app, "anna")
+    owner = login_app.test_client()
+    assert _login(owner, "anna", STAFF_PASSWORD).status_code == 303
+    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    for attempt in range(5):
+        assert _login(owner, "anna", f"wrong-{attempt}", address=f"10.0.4.{attempt}").status_code == 400
+    assert _login(owner, "anna", STAFF_PASSWORD, address="10.0.4.9").status_code == 429  # a stolen one guesses slowly
+    forged = login_app.test_client()
+    forged.set_cookie("kb_device", owner.get_cookie("kb_device", path="/login").value + "x", path="/login")
+    for attempt in range(5):
+        _login(forged, "anna", f"wrong-{attempt}", address="10.0.5.1")
+    assert _login(forged, "anna", STAFF_PASSWORD, address="10.0.5.1").status_code == 429  # counted per address
 
 
 def test_failed_logins_from_one_address_are_limited_across_accounts(login_app):
