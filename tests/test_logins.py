@@ -292,3 +292,34 @@ def test_a_session_from_before_a_deactivation_does_not_come_back_with_the_reacti
     update_operator(database, "anna", active=False)
     update_operator(database, "anna", active=True)
     assert client.get("/console").status_code == 303
+
+
+def test_with_redis_the_login_limits_hold_across_workers_and_spare_the_owners_browser(tmp_path):
+    """Two app processes sharing one database and one Redis (KB_REDIS_URL), as `kb serve --workers 2`."""
+    import os
+    import uuid
+
+    import redis
+    from conftest import skip_unless_required
+
+    from webapp import create_app
+
+    url = os.environ.get("KB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        skip_unless_required(f"Redis is not reachable at {url}: {exc}", "KB_REQUIRE_REDIS")
+    settings = make_settings(index_dir=tmp_path / "no-index", database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
+                             redis_url=url, login_limit_untrusted="6 per 15 minutes")
+    one, two = (create_app(settings, {"TESTING": True, "SECRET_KEY": "test"}) for _ in range(2))
+    login = f"anna{uuid.uuid4().hex[:8]}"  # the counters outlive the test in Redis
+    add_staff(one, login)
+    owner = one.test_client()
+    assert _login(owner, login, STAFF_PASSWORD, address="10.0.6.1").status_code == 303
+    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    for attempt in range(6):  # alternately through each worker, from six addresses
+        _login((one, two)[attempt % 2].test_client(), login, "wrong-guess", address=f"198.51.100.{attempt}")
+    assert _login(two.test_client(), login, STAFF_PASSWORD, address="10.0.6.1").status_code == 429
+    browser_on_two = two.test_client()
+    browser_on_two.set_cookie("kb_device", owner.get_cookie("kb_device", path="/login").value, path="/login")
+    assert _login(browser_on_two, login, STAFF_PASSWORD, address="10.0.6.1").status_code == 303
