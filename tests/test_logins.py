@@ -90,12 +90,18 @@ def test_failed_logins_from_one_address_make_that_address_wait_even_with_the_rig
     assert _login(login_app.test_client(), "boris", STAFF_PASSWORD, address="10.0.1.1").status_code == 303
 
 
+def _owners_browser(app, login, address="10.0.0.1"):
+    """A browser that signed in to `login` (so it holds the account's device cookie), then signed out."""
+    owner = app.test_client()
+    assert _login(owner, login, STAFF_PASSWORD, address=address).status_code == 303
+    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    return owner
+
+
 def test_a_stranger_cannot_lock_the_owner_out(login_app):
     """Five wrong passwords from a stranger's address used to lock the account for everyone."""
     add_staff(login_app, "anna")
-    owner = login_app.test_client()
-    assert _login(owner, "anna", STAFF_PASSWORD, address="10.0.2.1").status_code == 303
-    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    owner = _owners_browser(login_app, "anna", "10.0.2.1")
     stranger = login_app.test_client()
     for attempt in range(6):
         _login(stranger, "anna", f"wrong-{attempt}", address="198.51.100.7")
@@ -107,9 +113,7 @@ def test_a_stranger_cannot_lock_the_owner_out(login_app):
 
 def test_a_guess_spread_over_many_addresses_stops_new_browsers_but_not_the_owners(login_app):
     add_staff(login_app, "anna")
-    owner = login_app.test_client()
-    assert _login(owner, "anna", STAFF_PASSWORD, address="10.0.3.1").status_code == 303
-    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    owner = _owners_browser(login_app, "anna", "10.0.3.1")
     for attempt in range(50):  # KB_LOGIN_LIMIT_UNTRUSTED, 4 tries from each of 13 addresses
         _login(login_app.test_client(), "anna", "wrong-guess", address=f"198.51.100.{attempt // 4}")
     assert _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.3.1").status_code == 429
@@ -119,9 +123,7 @@ def test_a_guess_spread_over_many_addresses_stops_new_browsers_but_not_the_owner
 
 def test_the_device_cookie_has_its_own_limit_and_cannot_be_forged(login_app):
     add_staff(login_app, "anna")
-    owner = login_app.test_client()
-    assert _login(owner, "anna", STAFF_PASSWORD).status_code == 303
-    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    owner = _owners_browser(login_app, "anna")
     for attempt in range(5):
         assert _login(owner, "anna", f"wrong-{attempt}", address=f"10.0.4.{attempt}").status_code == 400
     assert _login(owner, "anna", STAFF_PASSWORD, address="10.0.4.9").status_code == 429  # a stolen one guesses slowly
@@ -314,9 +316,7 @@ def test_with_redis_the_login_limits_hold_across_workers_and_spare_the_owners_br
     one, two = (create_app(settings, {"TESTING": True, "SECRET_KEY": "test"}) for _ in range(2))
     login = f"anna{uuid.uuid4().hex[:8]}"  # the counters outlive the test in Redis
     add_staff(one, login)
-    owner = one.test_client()
-    assert _login(owner, login, STAFF_PASSWORD, address="10.0.6.1").status_code == 303
-    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    owner = _owners_browser(one, login, "10.0.6.1")
     for attempt in range(6):  # alternately through each worker, from six addresses
         _login((one, two)[attempt % 2].test_client(), login, "wrong-guess", address=f"198.51.100.{attempt}")
     assert _login(two.test_client(), login, STAFF_PASSWORD, address="10.0.6.1").status_code == 429
