@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 COOKIE = "kb_device"
 AGE = 180 * 24 * 3600
@@ -25,7 +25,7 @@ def _accounts() -> dict[str, str]:
     """{login: nonce} from this request's cookie; empty when absent, forged or older than AGE."""
     try:
         found = _serializer().loads(request.cookies.get(COOKIE, ""), max_age=AGE)
-    except BadSignature:
+    except BadData:
         return {}
     return found if isinstance(found, dict) else {}
 
