@@ -222,10 +222,16 @@ class WebSettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
-    login_limit_account: str = _env("KB_LOGIN_LIMIT_ACCOUNT", "failed logins allowed per account before it is "
-                                    "locked for the rest of the period (Flask-Limiter syntax)", "5 per 15 minutes")
+    login_limit_account: str = _env("KB_LOGIN_LIMIT_ACCOUNT", "failed logins allowed per account from one client "
+                                    "address, or from one browser that signed in to it before (its device "
+                                    "cookie), before that address or browser must wait (Flask-Limiter syntax)",
+                                    "5 per 15 minutes")
     login_limit_address: str = _env("KB_LOGIN_LIMIT_ADDRESS", "failed logins allowed per client address",
                                     "20 per 15 minutes")
+    login_limit_untrusted: str = _env("KB_LOGIN_LIMIT_UNTRUSTED", "failed logins allowed per account from all "
+                                      "browsers without its device cookie together (a guess spread over many "
+                                      "addresses); past it only browsers that signed in to it before can",
+                                      "50 per 15 minutes")
     rate_search: str = _env("KB_RATE_SEARCH", "searches per client address (help centre pages, as-you-type "
                             "results, the API), Flask-Limiter syntax; as-you-type sends one per keystroke",
                             "120 per minute")
@@ -238,8 +244,8 @@ class RateLimitSettings(BaseModel):
                                  "they hold across worker processes and hosts; unset: each process counts in "
                                  "memory", None)
 
-    @field_validator("login_limit_account", "login_limit_address", "rate_search", "rate_tickets", "rate_votes",
-                     "rate_staff")
+    @field_validator("login_limit_account", "login_limit_address", "login_limit_untrusted", "rate_search",
+                     "rate_tickets", "rate_votes", "rate_staff")
     @classmethod
     def _rate(cls, value):
         from limits import parse_many

@@ -161,17 +161,17 @@ def test_kb_tokens_create_list_and_revoke(kb, database):
 def test_kb_operators_set(kb, database):
     from kb.desk.operators import authenticate
 
-    kb("operators", "add", "root", "--name", "Root Admin", "--password", "long-password")
-    kb("operators", "add", "anna", "--name", "Anna K", "--password", "long-password")
+    kb("operators", "add", "root", "--name", "Root Admin", "--password", "a-long-password")
+    kb("operators", "add", "anna", "--name", "Anna K", "--password", "a-long-password")
     changed = kb("operators", "set", "anna", "--name", "Anna Karpova", "--role", "lead", "--tier", "3")
     assert changed.exit_code == 0 and "anna (Anna Karpova): lead, tier 3, active" in changed.output
     assert "inactive" in kb("operators", "set", "anna", "--inactive").output
-    assert authenticate(database, "anna", "long-password") is None
+    assert authenticate(database, "anna", "a-long-password") is None
     assert "anna" in kb("operators", "list").output and "(inactive)" in kb("operators", "list").output
     assert kb("operators", "set", "anna", "--active").exit_code == 0
     prompted = kb("operators", "set", "anna", "--password", input="brand-new-pass\nbrand-new-pass\n")
     assert prompted.exit_code == 0 and "password changed" in prompted.output
-    assert authenticate(database, "anna", "brand-new-pass") and not authenticate(database, "anna", "long-password")
+    assert authenticate(database, "anna", "brand-new-pass") and not authenticate(database, "anna", "a-long-password")
     assert kb("operators", "set", "anna", "--password=third-password").exit_code == 0
     assert authenticate(database, "anna", "third-password")
     nothing = kb("operators", "set", "anna")

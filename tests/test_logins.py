@@ -76,18 +76,62 @@ def test_a_wrong_password_is_answered_on_the_form_without_saying_which_part_was_
     assert client.get("/desk").status_code == 303  # still not signed in
 
 
-def test_failed_logins_lock_the_account_for_a_while_even_with_the_right_password(login_app):
+def test_failed_logins_from_one_address_make_that_address_wait_even_with_the_right_password(login_app):
     add_staff(login_app, "anna")
     add_staff(login_app, "boris")
     client = login_app.test_client()
     for attempt in range(5):
-        assert _login(client, "anna", f"wrong-{attempt}", address=f"10.0.1.{attempt}").status_code == 400
-    locked = _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.2.1")
+        assert _login(client, "anna", f"wrong-{attempt}", address="10.0.1.1").status_code == 400
+    locked = _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.1.1")
     assert locked.status_code == 429
     assert 0 < int(locked.headers["Retry-After"]) <= 15 * 60
     assert "Too many" in locked.get_data(as_text=True)
-    # Another account from another address is not affected.
-    assert _login(login_app.test_client(), "boris", STAFF_PASSWORD, address="10.0.2.2").status_code == 303
+    # Another account from the same address is not affected.
+    assert _login(login_app.test_client(), "boris", STAFF_PASSWORD, address="10.0.1.1").status_code == 303
+
+
+def _owners_browser(app, login, address="10.0.0.1"):
+    """A browser that signed in to `login` (so it holds the account's device cookie), then signed out."""
+    owner = app.test_client()
+    assert _login(owner, login, STAFF_PASSWORD, address=address).status_code == 303
+    owner.post("/logout", data={"csrf_token": csrf_of(owner, "/account")})
+    return owner
+
+
+def test_a_stranger_cannot_lock_the_owner_out(login_app):
+    """Five wrong passwords from a stranger's address used to lock the account for everyone."""
+    add_staff(login_app, "anna")
+    owner = _owners_browser(login_app, "anna", "10.0.2.1")
+    stranger = login_app.test_client()
+    for attempt in range(6):
+        _login(stranger, "anna", f"wrong-{attempt}", address="198.51.100.7")
+    assert _login(stranger, "anna", STAFF_PASSWORD, address="198.51.100.7").status_code == 429
+    # The owner's address, from a browser that never signed in, and the owner's own browser.
+    assert _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.2.1").status_code == 303
+    assert _login(owner, "anna", STAFF_PASSWORD, address="10.0.2.1").status_code == 303
+
+
+def test_a_guess_spread_over_many_addresses_stops_new_browsers_but_not_the_owners(login_app):
+    add_staff(login_app, "anna")
+    owner = _owners_browser(login_app, "anna", "10.0.3.1")
+    for attempt in range(50):  # KB_LOGIN_LIMIT_UNTRUSTED, 4 tries from each of 13 addresses
+        _login(login_app.test_client(), "anna", "wrong-guess", address=f"198.51.100.{attempt // 4}")
+    assert _login(login_app.test_client(), "anna", STAFF_PASSWORD, address="10.0.3.1").status_code == 429
+    # The browser that signed in before still can, from anywhere (it carries the device cookie).
+    assert _login(owner, "anna", STAFF_PASSWORD, address="203.0.113.5").status_code == 303
+
+
+def test_the_device_cookie_has_its_own_limit_and_cannot_be_forged(login_app):
+    add_staff(login_app, "anna")
+    owner = _owners_browser(login_app, "anna")
+    for attempt in range(5):
+        assert _login(owner, "anna", f"wrong-{attempt}", address=f"10.0.4.{attempt}").status_code == 400
+    assert _login(owner, "anna", STAFF_PASSWORD, address="10.0.4.9").status_code == 429  # a stolen one guesses slowly
+    forged = login_app.test_client()
+    forged.set_cookie("kb_device", owner.get_cookie("kb_device", path="/login").value + "x", path="/login")
+    for attempt in range(5):
+        _login(forged, "anna", f"wrong-{attempt}", address="10.0.5.1")
+    assert _login(forged, "anna", STAFF_PASSWORD, address="10.0.5.1").status_code == 429  # counted per address
 
 
 def test_failed_logins_from_one_address_are_limited_across_accounts(login_app):
@@ -185,3 +229,97 @@ def test_every_staff_form_post_without_a_csrf_token_is_refused(login_app):
         body = answer.get_data(as_text=True)
         assert re.search(r"form has expired|could not be understood|CSRF", body, re.IGNORECASE), url
     assert client.get("/account").status_code == 200  # and nothing signed the admin out
+
+
+# --- issue 26: sign-in security ------------------------------------------------------------------
+
+def _median_seconds(answer, tries: int = 5) -> float:
+    import statistics
+    import time
+
+    spent = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        answer()
+        spent.append(time.perf_counter() - started)
+    return statistics.median(spent)
+
+
+def test_an_unknown_login_takes_as_long_as_a_wrong_password(login_app):
+    """The time of the answer must not tell which logins exist: an unknown login is checked against a
+    dummy hash (about 7 ms against 270 ms for a known one before)."""
+    from kb.desk.operators import authenticate, update_operator
+
+    add_staff(login_app, "anna")
+    add_staff(login_app, "gone")
+    database = login_app.extensions["kb"].database
+    update_operator(database, "gone", active=False)
+    authenticate(database, "nobody", "warm-up-call")  # the dummy hash is made once
+    known = _median_seconds(lambda: authenticate(database, "anna", "not-the-password"))
+    unknown = _median_seconds(lambda: authenticate(database, "nobody-here", "not-the-password"))
+    deactivated = _median_seconds(lambda: authenticate(database, "gone", STAFF_PASSWORD))
+    assert unknown >= 0.5 * known and deactivated >= 0.5 * known, (unknown, deactivated, known)
+
+
+@pytest.fixture
+def app_on(db_url, tmp_path):
+    """The app with CSRF on over the ticket database on SQLite and on PostgreSQL."""
+    from webapp import create_app
+
+    return create_app(make_settings(index_dir=tmp_path / "no-index", database_url=db_url),
+                      {"TESTING": True, "SECRET_KEY": "test"})
+
+
+def _copy_of(client, app):
+    """Another browser holding a copy of `client`'s session cookie (taken by whoever could read it)."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def test_sign_out_ends_the_session_on_the_server_so_a_copied_cookie_is_refused(app_on):
+    client = sign_in(app_on, "anna")
+    copied = _copy_of(client, app_on)
+    assert copied.get("/console").status_code == 200  # the copy works while the session lives
+    assert client.post("/logout", data={"csrf_token": csrf_of(client, "/account")}).status_code == 303
+    assert copied.get("/console").status_code == 303
+    assert sign_in(app_on, "anna", create=False).get("/console").status_code == 200  # a new sign-in works
+
+
+def test_a_session_from_before_a_deactivation_does_not_come_back_with_the_reactivation(app_on):
+    from kb.desk.operators import update_operator
+
+    client = sign_in(app_on, "anna")
+    database = app_on.extensions["kb"].database
+    update_operator(database, "anna", active=False)
+    update_operator(database, "anna", active=True)
+    assert client.get("/console").status_code == 303
+
+
+def test_with_redis_the_login_limits_hold_across_workers_and_spare_the_owners_browser(tmp_path):
+    """Two app processes sharing one database and one Redis (KB_REDIS_URL), as `kb serve --workers 2`."""
+    import os
+    import uuid
+
+    import redis
+    from conftest import skip_unless_required
+
+    from webapp import create_app
+
+    url = os.environ.get("KB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        skip_unless_required(f"Redis is not reachable at {url}: {exc}", "KB_REQUIRE_REDIS")
+    settings = make_settings(index_dir=tmp_path / "no-index", database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}",
+                             redis_url=url, login_limit_untrusted="6 per 15 minutes")
+    one, two = (create_app(settings, {"TESTING": True, "SECRET_KEY": "test"}) for _ in range(2))
+    login = f"anna{uuid.uuid4().hex[:8]}"  # the counters outlive the test in Redis
+    add_staff(one, login)
+    owner = _owners_browser(one, login, "10.0.6.1")
+    for attempt in range(6):  # alternately through each worker, from six addresses
+        _login((one, two)[attempt % 2].test_client(), login, "wrong-guess", address=f"198.51.100.{attempt}")
+    assert _login(two.test_client(), login, STAFF_PASSWORD, address="10.0.6.1").status_code == 429
+    browser_on_two = two.test_client()
+    browser_on_two.set_cookie("kb_device", owner.get_cookie("kb_device", path="/login").value, path="/login")
+    assert _login(browser_on_two, login, STAFF_PASSWORD, address="10.0.6.1").status_code == 303

@@ -4,10 +4,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kb.db.engine import Database
-from kb.desk.passwords import hash_password, needs_rehash, verify_password
+from kb.desk.passwords import WEAKNESSES, hash_password, needs_rehash, verify_nobody, verify_password, weakness
 from kb.desk.tables import ROLES, TIERS, Operator
 from kb.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from kb.text import text_problem
@@ -38,6 +38,7 @@ def add_operator(db: Database, login: str, name: str, password: str, *, tier: in
         problems.append("seniority (years in the team) cannot be negative")
     if problems:
         raise InvalidInput("; ".join(problems))
+    _check_strength(password, login, name)
 
     def work(session):
         if session.scalar(select(Operator.id).where(Operator.login == login)) is not None:
@@ -66,7 +67,10 @@ def authenticate(db: Database, login: str, password: str) -> dict | None:
 
     def work(session):
         operator = session.scalar(select(Operator).where(Operator.login == (login or "").strip().lower()))
-        if operator and operator.active and verify_password(operator.password_hash, password or ""):
+        if operator is None or not operator.active:
+            verify_nobody(password or "")
+            return None
+        if verify_password(operator.password_hash, password or ""):
             if needs_rehash(operator.password_hash):
                 operator.password_hash = hash_password(password)
             return operator_dict(operator)
@@ -78,8 +82,9 @@ def authenticate(db: Database, login: str, password: str) -> dict | None:
 def operator_by_session(db: Database, session_id: str) -> dict | None:
     """The active operator a login session names (`operator_dict(...)["session_id"]`), or None.
 
-    The id carries a digest of the password hash, so changing or resetting a password ends the
-    operator's other sessions, and deactivating someone ends all of theirs."""
+    The id carries a digest of the password hash and of the session generation, so changing or
+    resetting a password ends the operator's other sessions, and signing out (`end_sessions`) or
+    being deactivated ends all of theirs, even copies of the cookie taken before."""
     number, _, stamp = (session_id or "").partition(".")
     if not (number.isascii() and number.isdigit() and len(number) <= 10):
         return None
@@ -93,6 +98,15 @@ def operator_by_session(db: Database, session_id: str) -> dict | None:
     return db.run(work, write=False)
 
 
+def end_sessions(db: Database, session_id: str) -> None:
+    """Sign the operator out on the server: every session id issued so far stops working."""
+    number = (session_id or "").partition(".")[0]
+    if number.isascii() and number.isdigit() and len(number) <= 10:
+        db.run(lambda session: session.execute(
+            update(Operator).where(Operator.id == int(number))
+            .values(session_generation=Operator.session_generation + 1)))
+
+
 def change_password(db: Database, login: str, old: str, new: str) -> dict:
     """The operator's own change: the old password must match."""
     _check_new_password(new)
@@ -101,6 +115,7 @@ def change_password(db: Database, login: str, old: str, new: str) -> dict:
         operator = find_operator(session, login)
         if not verify_password(operator.password_hash, old or ""):
             raise NotAllowed("the current password is not right")
+        _check_strength(new, operator.login, operator.name)
         operator.password_hash = hash_password(new)
         return operator_dict(operator)
 
@@ -135,8 +150,11 @@ def update_operator(db: Database, login: str, *, name: str | None = None, tier: 
         if role is not None:
             operator.role = role
         if active is not None:
+            if not active:
+                operator.session_generation += 1  # a reactivation must not bring the old sessions back
             operator.active = active
         if password is not None:
+            _check_strength(password, operator.login, operator.name)
             operator.password_hash = hash_password(password)
         return operator_dict(operator)
 
@@ -151,8 +169,14 @@ def _check_new_password(password) -> None:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
 
 
+def _check_strength(password: str, login: str, name: str) -> None:
+    refused = weakness(password, login=login, name=name)
+    if refused:
+        raise InvalidInput(WEAKNESSES[refused], code=refused)
+
+
 def _stamp(operator: Operator) -> str:
-    return hashlib.sha256(operator.password_hash.encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{operator.session_generation}:{operator.password_hash}".encode()).hexdigest()[:16]
 
 
 def find_operator(session, login: str) -> Operator:

@@ -59,6 +59,8 @@ class Operator(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     seniority: Mapped[int] = mapped_column(Integer, default=0)  # years in the team
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Part of every session id (`operators.session_id`): bumped to end all of the operator's sessions.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def first_name(self) -> str:

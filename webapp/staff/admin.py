@@ -16,7 +16,8 @@ from kb.desk import tokens as desk_tokens
 from kb.errors import Conflict, KBError, NotAllowed
 from webapp.core.auth import ADMINS, Staff, allow
 from webapp.core.services import services
-from webapp.staff.forms import ActiveForm, OperatorAddForm, OperatorForm, ResetPasswordForm, RevokeForm, TokenForm
+from webapp.staff.forms import (ActiveForm, OperatorAddForm, OperatorForm, ResetPasswordForm, RevokeForm, TokenForm,
+                                refused_password)
 
 bp = allow(ADMINS)(Blueprint("admin", __name__, url_prefix="/admin"))
 
@@ -64,6 +65,8 @@ def add_operator():
         form.login.errors.append(_("There is already an operator with this login."))
         return _operators_page(form, 409)
     except KBError as exc:
+        if refused_password(form.password, exc):
+            return _operators_page(form, 400)
         return _operators_page(form, exc.status, exc.message)
     if generated:
         return _once(render_template("admin/password_once.html", operator=added, password=generated, added=True))
@@ -113,6 +116,8 @@ def operator(login):
                               problem=_("You cannot deactivate yourself or take away your own admin role: "
                                         "ask another admin."))
     except KBError as exc:
+        if action == "password" and refused_password(form.password, exc):
+            return _operator_page(found, **forms, status=400)
         return _operator_page(found, **forms, status=exc.status, problem=exc.message)
     if changed["login"] == current_user.login and "password" in changes:
         login_user(Staff(changed))  # the admin's own reset: this session goes on, the others end

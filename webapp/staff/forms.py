@@ -12,6 +12,23 @@ from kb.desk.operators import MIN_PASSWORD
 from webapp.core.forms import printable
 
 
+# The desk's reasons to refuse a new password (kb.desk.passwords.WEAKNESSES), in the interface language.
+PASSWORD_REFUSALS = {
+    "weak_password": _l("This password is too easy to guess: a common password, a word, a name, a keyboard "
+                        "pattern, a date or a repeat. Choose a longer one, such as a few unrelated words."),
+    "personal_password": _l("This password is built from the login or the name. Choose one that has nothing "
+                            "to do with them."),
+}
+
+
+def refused_password(field, error) -> bool:
+    """Show the desk's refusal of a new password on its field; False for any other error."""
+    text = PASSWORD_REFUSALS.get(error.code)
+    if text is not None:
+        field.errors.append(text)
+    return text is not None
+
+
 class LoginForm(FlaskForm):
     login = StringField(_l("Login"), validators=[DataRequired(_l("Type your login.")), Length(max=80), printable])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Type your password.")),

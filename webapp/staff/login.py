@@ -1,8 +1,13 @@
 """Logging in and out, and the account page where staff change their own password.
 
-Failed logins are counted per account and per client address (the `limits` library, Flask-Limiter's
-engine, over a moving window); past either limit the login answers 429 with Retry-After until the
-oldest failure leaves the window, whether or not the password is then right."""
+Failed logins are counted (the `limits` library, Flask-Limiter's engine, over a moving window) so
+that guessing is slow without letting a stranger lock anyone out:
+- a browser with the account's device cookie (webapp.staff.device_cookies: it signed in to that
+  account before) is counted on its own, and nothing done elsewhere stops it;
+- any other browser is counted per account and client address, per client address across accounts,
+  and per account across the addresses of all such browsers (a guess spread over many addresses).
+Past a limit the login answers 429 with Retry-After until the oldest failure leaves the window,
+whether or not the password is then right."""
 from __future__ import annotations
 
 import time
@@ -15,10 +20,11 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
-from kb.desk.operators import authenticate, change_password
-from kb.errors import KBError
+from kb.desk.operators import authenticate, change_password, end_sessions
+from kb.errors import KBError, NotAllowed
 from webapp.core.auth import ANYONE, STAFF, allow, home_url
-from webapp.staff.forms import LoginForm, PasswordForm
+from webapp.staff import device_cookies
+from webapp.staff.forms import LoginForm, PasswordForm, refused_password
 from webapp.core.i18n import local_path
 from webapp.core.services import services
 
@@ -26,7 +32,7 @@ bp = Blueprint("login", __name__)
 
 
 class LoginLimits:
-    """Failed-login counters for one app: per account and per client address."""
+    """Failed-login counters for one app (see the module's docstring)."""
 
     def __init__(self, settings, storage_uri: str = "memory://"):
         self.memory = MovingWindowRateLimiter(storage_from_string("memory://"))
@@ -36,6 +42,7 @@ class LoginLimits:
             storage_from_string(storage_uri, socket_connect_timeout=1, socket_timeout=1))
         self.per_account = parse(settings.login_limit_account)
         self.per_address = parse(settings.login_limit_address)
+        self.untrusted = parse(settings.login_limit_untrusted)
 
     def _call(self, method: str, *args):
         if self.shared is not None:
@@ -45,21 +52,25 @@ class LoginLimits:
                 current_app.logger.warning("the rate-limit store does not answer: counting logins in memory")
         return getattr(self.memory, method)(*args)
 
-    def _keys(self, login: str, address: str):
-        return ((self.per_account, "login-account", login.strip().lower()[:80]),
-                (self.per_address, "login-address", address or "?"))
+    def _keys(self, login: str, address: str, device: str | None):
+        login = login.strip().lower()[:80]
+        if device is not None:
+            return ((self.per_account, "login-device", login, device),)
+        return ((self.per_account, "login-account", login, address),
+                (self.per_address, "login-address", address),
+                (self.untrusted, "login-untrusted", login))
 
-    def retry_after(self, login: str, address: str) -> int | None:
+    def retry_after(self, login: str, address: str, device: str | None = None) -> int | None:
         """Seconds until another try is allowed, or None while tries are left."""
         waits = []
-        for limit, *key in self._keys(login, address):
+        for limit, *key in self._keys(login, address, device):
             if not self._call("test", limit, *key):
                 reset_at = self._call("get_window_stats", limit, *key).reset_time
                 waits.append(max(1, int(reset_at - time.time()) + 1))
         return max(waits) if waits else None
 
-    def failed(self, login: str, address: str) -> None:
-        for limit, *key in self._keys(login, address):
+    def failed(self, login: str, address: str, device: str | None = None) -> None:
+        for limit, *key in self._keys(login, address, device):
             self._call("hit", limit, *key)
 
 
@@ -89,7 +100,8 @@ def login():
     if form.is_submitted():
         address = request.remote_addr or "?"
         typed = form.login.data or ""
-        wait = limits().retry_after(typed, address)
+        device = device_cookies.nonce_for(typed)
+        wait = limits().retry_after(typed, address, device)
         if wait is not None:
             raise _locked(wait)
         if form.validate():
@@ -98,8 +110,10 @@ def login():
                 from webapp.core.auth import Staff
 
                 login_user(Staff(found))
-                return redirect(target or home_url(), code=303)
-            limits().failed(typed, address)
+                response = redirect(target or home_url(), code=303)
+                device_cookies.remember(response, found["login"])
+                return response
+            limits().failed(typed, address, device)
             form.password.errors.append(_("The login or the password is not right."))
         return render_template("staff/login.html", form=form, next=target), 400
     return render_template("staff/login.html", form=form, next=target)
@@ -108,6 +122,7 @@ def login():
 @bp.post("/logout")
 @allow(STAFF)
 def logout():
+    end_sessions(services().database, current_user.get_id())  # copies of the cookie end too
     logout_user()
     flash(_("You have signed out."))
     return redirect(url_for("login.login"), code=303)
@@ -120,8 +135,11 @@ def account():
     if form.validate_on_submit():
         try:
             changed = change_password(services().database, current_user.login, form.current.data, form.new.data)
+        except NotAllowed:
+            form.current.errors.append(_("The current password is not right."))
         except KBError as exc:
-            form.current.errors.append(_("The current password is not right.") if exc.status == 403 else exc.message)
+            if not refused_password(form.new, exc):
+                form.new.errors.append(exc.message)
         else:
             from webapp.core.auth import Staff
 
