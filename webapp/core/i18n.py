@@ -4,12 +4,11 @@ webapp/translations (Flask-Babel); dates and plurals follow the language too.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale
 
 from webapp.core.auth import ANYONE, allow
+from webapp.core.redirects import local_path
 
 LANGUAGES = ("ru", "en")
 DEFAULT = "en"
@@ -37,14 +36,6 @@ def language() -> str:
         return str(get_locale() or DEFAULT)
     except Exception:  # noqa: BLE001 (outside a request, or while an error page is being made)
         return DEFAULT
-
-
-def local_path(target: str | None) -> str | None:
-    """`target` if it is a path on this site (never another host: no open redirect), else None."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.get("/language/<code>")

@@ -19,7 +19,7 @@ from kb.desk.operators import authenticate, change_password
 from kb.errors import KBError
 from webapp.core.auth import ANYONE, STAFF, allow, home_url
 from webapp.staff.forms import LoginForm, PasswordForm
-from webapp.core.i18n import local_path
+from webapp.core.redirects import local_path
 from webapp.core.services import services
 
 bp = Blueprint("login", __name__)
