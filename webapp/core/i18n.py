@@ -4,8 +4,10 @@ webapp/translations (Flask-Babel); dates and plurals follow the language too.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, current_app, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_datetime, get_locale
 
 from webapp.core.auth import ANYONE, allow
 from webapp.core.redirects import local_path
@@ -51,6 +53,17 @@ def switch(code):
     return response
 
 
+# Times on the pages are the shop's (KB_TIMEZONE, Flask-Babel's default zone), and say so: a visitor
+# elsewhere, or with JavaScript off (status.js rewrites them in the browser's own zone), reads "14:05
+# +0300" or "11:05 UTC", never a bare hour in a zone they cannot know.
+SHOP_TIME = "d MMMM y, HH:mm z"
+
+
+def shop_time(value: datetime, pattern: str = SHOP_TIME) -> str:
+    """`value` (naive values are UTC, as the database keeps them) in the shop's zone, with the zone."""
+    return format_datetime(value, pattern)
+
+
 def switch_link(target: str | None = None) -> dict:
     """The header's switch: the other language's name and the address that selects it, back to
     `target` (by default the page being shown)."""
@@ -67,6 +80,8 @@ def register(app, timezone: str = "UTC") -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", timezone)
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(bp)
+
+    app.add_template_filter(shop_time)
 
     @app.context_processor
     def interface_language():
