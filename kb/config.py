@@ -1,5 +1,5 @@
 """Every setting, declared once with its type, default and help, in groups (folders, database, search,
-desk, web, rate limits, worker, privacy); read from the environment (`KB_...`) and an optional file,
+desk, web, brand, rate limits, worker, privacy); read from the environment (`KB_...`) and an optional file,
 checked at start with every problem reported at once, an unknown `KB_...` name among them.
 
 `load_settings()` is the one place that reads the environment; the CLI calls it, then hands the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import time, timezone
@@ -202,11 +203,13 @@ class WebSettings(BaseModel):
     secure_cookies: bool = _env("KB_SECURE_COOKIES", "1 when served over HTTPS: login and language cookies "
                                 "are then sent over HTTPS only", False)
     trusted_proxies: int = _env("KB_TRUSTED_PROXIES", "reverse proxies in front of the server whose "
-                                "X-Forwarded-For and X-Forwarded-Proto are believed (the client address of the "
-                                "rate limits); 0: none, the connection's address counts", 0, ge=0, le=5)
+                                "X-Forwarded-For, -Proto and -Host are believed (the client address of the "
+                                "rate limits, the status page's own address); 0: none, the connection's "
+                                "address counts", 0, ge=0, le=5)
     public_url: str | None = _env("KB_PUBLIC_URL", "the public base URL (https://help.example.com) of every "
                                   "absolute link, e.g. a new ticket's status_url; unset: relative links (or "
-                                  "SERVER_NAME), never the request's Host header", None)
+                                  "SERVER_NAME), never the request's Host header (except the status page's "
+                                  "own address, shown only to its visitor)", None)
 
     @field_validator("public_url")
     @classmethod
@@ -219,6 +222,56 @@ class WebSettings(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise ValueError("write the public base URL like https://help.example.com")
         return value.strip().rstrip("/")
+
+
+# What a logo file may be, by its name's ending: served with this type, never guessed from the content.
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+              ".webp": "image/webp"}
+LOGO_MAX_BYTES = 512 * 1024
+
+
+class BrandSettings(BaseModel):
+    brand_name: str | None = _env("KB_BRAND_NAME", "the shop's name for its help centre, in the header and "
+                                  "the title of every page (public and staff); unset: \"Help centre\" in the "
+                                  "visitor's language", None, max_length=60)
+    brand_logo: Path | None = _env("KB_BRAND_LOGO", "a logo file (SVG, PNG, JPEG or WebP, up to 512 kB) shown "
+                                   "in the header of every page; read once at start", None)
+    brand_color: str | None = _env("KB_BRAND_COLOR", "the accent colour of every page, #rrggbb (darkened where "
+                                   "needed so that text on it and links in it stay readable)", None)
+
+    @field_validator("brand_name")
+    @classmethod
+    def _name(cls, value):
+        if value is None or not value.strip():
+            return None
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("the name must be one line of text")
+        return " ".join(value.split())
+
+    @field_validator("brand_logo", mode="before")
+    @classmethod
+    def _logo(cls, value):
+        if value is None or not str(value).strip():
+            return None
+        path = Path(str(value).strip())
+        if path.suffix.lower() not in LOGO_TYPES:
+            raise ValueError(f"the logo must be a {', '.join(sorted(LOGO_TYPES))} file, not {path.name!r}")
+        if not path.is_file():
+            raise ValueError(f"no logo file {path}")
+        if path.stat().st_size > LOGO_MAX_BYTES:
+            raise ValueError(f"the logo file is over {LOGO_MAX_BYTES // 1024} kB")
+        return path
+
+    @field_validator("brand_color")
+    @classmethod
+    def _color(cls, value):
+        if value is None or not value.strip():
+            return None
+        found = re.fullmatch(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})", value.strip())
+        if found is None:
+            raise ValueError(f"write the colour like #2f5f8f, not {value[:20]!r}")
+        digits = found.group(1).lower()
+        return "#" + ("".join(c * 2 for c in digits) if len(digits) == 3 else digits)
 
 
 class RateLimitSettings(BaseModel):
@@ -283,12 +336,12 @@ class PrivacySettings(BaseModel):
 # Each group's title, in the order `kb config` and the README's Configuration table show them.
 GROUPS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("Folders", FolderSettings), ("Database", DatabaseSettings), ("Search", SearchSettings),
-    ("Desk", DeskSettings), ("Web", WebSettings), ("Rate limits", RateLimitSettings),
+    ("Desk", DeskSettings), ("Web", WebSettings), ("Brand", BrandSettings), ("Rate limits", RateLimitSettings),
     ("Worker", WorkerSettings), ("Privacy", PrivacySettings))
 
 
 class Settings(BaseSettings, FolderSettings, DatabaseSettings, SearchSettings, DeskSettings, WebSettings,
-               RateLimitSettings, WorkerSettings, PrivacySettings):
+               BrandSettings, RateLimitSettings, WorkerSettings, PrivacySettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, validate_default=True,
                                       validate_assignment=True)
 

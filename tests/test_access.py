@@ -20,7 +20,7 @@ PUBLIC = ("help.index", "help.search", "help.results", "help.topic", "help.ask",
           "articles.article", "articles.vote", "status.status", "status.add_details", "status.rate",
           "api.search.search", "api.search.article", "api.search.health", "api.document.openapi", "api.document.docs",
           "api.tickets.create", "api.tickets.status", "api.tickets.add_details", "api.tickets.rate",
-          "i18n.switch", "login.login", "static")
+          "i18n.switch", "login.login", "static", "brand.logo", "brand.stylesheet", "brand.favicon")
 EXPECTED = {
     **{endpoint: ANYONE for endpoint in PUBLIC},
     "login.logout": STAFF, "login.account": STAFF,

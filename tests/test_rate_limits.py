@@ -314,3 +314,33 @@ def test_an_unreachable_redis_does_not_take_logins_down(sample_index, tmp_path):
                       login_limit_address="2 per 15 minutes")
     client = app.test_client()
     assert [failed_login(client, n) for n in range(3)] == [400, 400, 429]
+
+
+def test_a_question_form_sent_back_to_fix_does_not_spend_the_budget(tmp_path):
+    app = limited_app(tmp_path / "no-index", tmp_path, {"WTF_CSRF_ENABLED": False}, rate_tickets="2 per hour")
+    client = app.test_client()
+    mistyped = {"question": "Where is my parcel?", "email": "not-an-address"}
+    assert [client.post("/ask", data=mistyped).status_code for _ in range(4)] == [400] * 4
+    assert [client.post("/api/v1/tickets", json={"question": "Where?"}).status_code for _ in range(3)] == [400] * 3
+    sent = [client.post("/ask", data={"question": f"Where is parcel {n}?", "email": f"c{n}@example.com"})
+            for n in range(3)]
+    assert [answer.status_code for answer in sent] == [303, 303, 429]
+
+
+def test_the_429_page_and_error_say_when_to_try_again(tmp_path):
+    app = limited_app(tmp_path / "no-index", tmp_path, {"WTF_CSRF_ENABLED": False}, rate_tickets="1 per hour",
+                      timezone="Europe/Moscow")
+    client = app.test_client()
+    assert ask(client, 0).status_code == 201
+    refused = ask(client, 1)
+    seconds = int(refused.headers["Retry-After"])
+    assert 3500 <= seconds <= 3600
+    message = refused.get_json()["error"]["message"]
+    assert f"try again in {seconds} s" in message
+    form = {"question": "Where is my parcel?", "email": "form@example.com"}
+    for lang, words in (("en", "You can try again in 1 hour, at "), ("ru", "Повторить можно через 1 час, в ")):
+        page = client.post("/ask", data=form, headers={"Accept-Language": lang},
+                           environ_base={"REMOTE_ADDR": "203.0.113.7"})
+        assert page.status_code == 429 and "Retry-After" in page.headers
+        retry = re.search(r'<p class="retry" id="retry">([^<]*)</p>', page.get_data(as_text=True)).group(1)
+        assert retry.startswith(words) and retry.endswith(" +0300."), retry

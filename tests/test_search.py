@@ -144,3 +144,16 @@ def test_a_translation_lends_its_confidence_to_its_original(searcher):
 def test_a_question_with_a_control_character_is_refused_by_the_search_itself(searcher, query):
     with pytest.raises(QueryError, match="control character"):
         searcher.search(query)
+
+
+def test_snippets_mark_no_stop_words_and_keep_punctuation_tight(searcher):
+    from kb.search.searcher import snippet
+
+    russian = searcher.search("где в личном кабинете отменить заказ", limit=1, prefer_lang="ru").results[0]
+    assert russian.id == "cancel-order"
+    assert "<mark>Заказы</mark> →" in russian.snippet and "<mark>где</mark>" not in russian.snippet.lower()
+    english = snippet("You can cancel the order in **My orders**; it is free. See [the page](x) (or **call**).",
+                      "where can the order be cancelled")
+    assert english == ("You can <mark>cancel</mark> the <mark>order</mark> in My <mark>orders</mark>; it is free. "
+                       "See the page (or call).")
+    assert snippet("Где **Заказы** ; где «**Оплата** »?", "где заказы") == "Где <mark>Заказы</mark>; где «Оплата»?"

@@ -121,3 +121,14 @@ Wrap paper is in cupboard 3.
     assert "<a>nowhere</a>" in body  # no such article: the words stay, the link goes
     assert '<a href="https://example.com/gifts">shop</a>' in body
     assert "cupboard" not in html
+
+
+def test_related_articles_in_the_other_language_say_so(client, searcher):
+    marked = 0
+    for article in (a for a in searcher.articles if a["lang"] == "en"):
+        section = re.search(r'<section class="related".*?</section>', page(client, article["id"], "en"), re.S)
+        for item in re.findall(r"<li>(.*?)</li>", section.group() if section else "", re.S):
+            linked = searcher.by_id[re.search(r'href="/articles/([^"]+)"', item).group(1)]
+            assert ("Only in Russian" in item) == (linked["lang"] == "ru"), item
+            marked += linked["lang"] == "ru"
+    assert marked  # the sample has English articles whose nearest topics are only in Russian

@@ -182,7 +182,8 @@ def test_the_question_becomes_a_request_with_a_confirmation_page(client):
                      r"\d{4}", html), "dates are not written in Russian"
     token = location.split("/tickets/")[1].split("?")[0]
     assert f"/tickets/{token}</a>" in html  # the status link, to keep
-    assert lines_mixing(html, "latin", allowed={"English"}) == []
+    # Times name their zone; the shop's is UTC here, which Russian writes so too.
+    assert lines_mixing(html, "latin", allowed={"English", "UTC"}) == []
 
 
 def test_the_form_says_what_is_missing_in_the_visitors_language_and_keeps_what_was_typed(client):

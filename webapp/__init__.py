@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from kb.app.services import Services
 from kb.config import Settings, secret_key
 from webapp import api
-from webapp.core import auth, errors, i18n, rate_limits, security
+from webapp.core import auth, brand, errors, i18n, rate_limits, routing, security
 from webapp.public import articles, help, status
 from webapp.staff import admin, console, desk, editor, lead, login
 
@@ -24,7 +24,9 @@ def create_app(settings: Settings, config: dict | None = None, *, services: Serv
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(settings)  # signs the session and the forms' CSRF tokens
     app.extensions["kb"] = services or Services(settings)
+    routing.register(app)  # before any blueprint: its rules are compiled with these converters
     i18n.register(app, settings.timezone)
+    brand.register(app, settings)
     # Every form posted from a page carries a CSRF token; the JSON API is for programs and has none.
     csrf = CSRFProtect(app)
     csrf.exempt(api.tickets.bp)

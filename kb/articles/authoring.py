@@ -8,7 +8,6 @@ and commits it in git, as any other edit.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -27,14 +26,11 @@ DRAFT_BODY = "<!-- The answer goes here. When it is ready, remove `draft: true` 
 
 
 def _yaml_item(text: str) -> str:
-    """The text as a YAML scalar: plain when it reads back the same, else double-quoted (JSON's
-    string syntax is YAML's double-quoted style)."""
-    try:
-        if yaml.safe_load(f"- {text}") == [text] and "#" not in text:
-            return text
-    except yaml.YAMLError:
-        pass
-    return json.dumps(text, ensure_ascii=False)
+    """The text as one YAML scalar on one line, quoted wherever YAML would read it as something else
+    (`yes` as true, `007` as 7, `0x1f` as 31, `a: b` as a mapping). The text is on one line already
+    (its whitespace collapsed), so the dump is too."""
+    dumped = yaml.safe_dump(text, allow_unicode=True, width=float("inf"))
+    return dumped.removesuffix("\n").removesuffix("\n...").removesuffix("\n")
 
 
 def _checked_wordings(wordings) -> list[str]:
@@ -65,13 +61,13 @@ def add_questions(path, wordings) -> list[str]:
     would not parse afterwards, and then writes nothing."""
     path = Path(path)
     if not path.is_file():
-        raise NotFound(f"no article file {path}")
+        raise NotFound(f"no article file {path.name}")
     wordings = _checked_wordings(wordings)
     with path.open(encoding="utf-8", newline="") as handle:  # as written: CRLF line ends stay
         text = handle.read()
-    before, problems = parse_article(text, str(path), default_id=path.stem)
+    before, problems = parse_article(text, path.name, default_id=path.stem)
     if before is None:
-        raise InvalidInput(f"{path} does not parse now; fix it first: {problems[0]}")
+        raise InvalidInput(f"{path.name} does not parse now; fix it first: {problems[0]}")
     known = {same_text(q) for q in before.phrasings}
     new = []
     for wording in wordings:
@@ -81,9 +77,9 @@ def add_questions(path, wordings) -> list[str]:
     if not new:
         return []
     updated = _with_questions(text, new)
-    after, problems = parse_article(updated, str(path), default_id=path.stem)
+    after, problems = parse_article(updated, path.name, default_id=path.stem)
     if after is None or after.questions != before.questions + new:
-        raise InvalidInput(f"adding the wordings would break {path}; add them by hand "
+        raise InvalidInput(f"adding the wordings would break {path.name}; add them by hand "
                            f"({problems[0] if problems else 'the questions did not read back'})")
     _write_atomically(path, updated)
     return new
@@ -123,9 +119,17 @@ def _with_questions(text: str, new: list[str]) -> str:
     return "".join(lines[:last + 1] + block + lines[last + 1:])
 
 
+# A draft's id is its file name: far under the 255 bytes a file name may have, with room for "-99.md".
+MAX_SLUG = 60
+
+
 def _slug(title: str) -> str:
-    words = re.findall(r"[a-z0-9]+", title.lower())
-    return "-".join(words[:6])
+    """The title's first six words, cut to MAX_SLUG characters at a word's end where there is one."""
+    slug = "-".join(re.findall(r"[a-z0-9]+", title.lower())[:6])
+    if len(slug) > MAX_SLUG:
+        cut = slug[:MAX_SLUG + 1].rsplit("-", 1)[0]
+        slug = cut if "-" in slug[:MAX_SLUG + 1] else slug[:MAX_SLUG]
+    return slug
 
 
 def write_draft(folder, title: str, lang: str, questions, *, tags=(), now: datetime | None = None) -> Path:
@@ -133,7 +137,7 @@ def write_draft(folder, title: str, lang: str, questions, *, tags=(), now: datet
     questions and an empty answer for the editor to write. Never overwrites a file."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise NotFound(f"articles folder not found: {folder}")
+        raise NotFound("the articles folder (KB_ARTICLES) is not there")
     title = " ".join((title or "").split())
     if not title or len(title) > 300:
         raise InvalidInput("the draft needs a title of 1 to 300 characters")
@@ -147,11 +151,11 @@ def write_draft(folder, title: str, lang: str, questions, *, tags=(), now: datet
         path = folder / f"{article_id}.md"
         if path.exists():
             continue
-        lines = [f"id: {article_id}", f"title: {_yaml_item(title)}", f"lang: {lang}",
+        lines = [f"id: {_yaml_item(article_id)}", f"title: {_yaml_item(title)}", f"lang: {lang}",
                  "draft: true  # not published until this line is removed", "questions:",
                  *[f"  - {_yaml_item(q)}" for q in questions], f"tags: [{', '.join(map(_yaml_item, tags))}]"]
         text = "---\n" + "\n".join(lines) + "\n---\n" + DRAFT_BODY
-        parsed, problems = parse_article(text, str(path), default_id=article_id)
+        parsed, problems = parse_article(text, path.name, default_id=article_id)
         if parsed is None:
             raise InvalidInput(f"the draft would not parse: {problems[0]}")
         try:

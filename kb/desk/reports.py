@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 from collections import defaultdict
 from datetime import datetime
@@ -25,11 +26,21 @@ COLUMNS = ("received", "solved", "passed_on", "escalated", "breaches",
            "median_first_response_minutes", "median_solution_hours", "average_rating")
 
 
+# ASCII digits only: `\d` and strptime also take full-width and other scripts' digits, which int()
+# reads but a file name in a Content-Disposition header cannot carry.
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def parse_month(text) -> str:
+    """`text` if it is a month as YYYY-MM (a year from 2000 to 2999), else InvalidInput."""
+    found = _MONTH.fullmatch(text) if isinstance(text, str) else None
+    if not found or not 2000 <= int(found[1]) <= 2999 or not 1 <= int(found[2]) <= 12:
+        raise InvalidInput(f"the month must look like 2025-03 (a year from 2000 to 2999), not {str(text)[:20]!r}")
+    return text
+
+
 def month_bounds(month: str) -> tuple[datetime, datetime]:
-    try:
-        start = datetime.strptime(month, "%Y-%m")
-    except (TypeError, ValueError):
-        raise InvalidInput(f"the month must look like 2025-03, not {month!r}") from None
+    start = datetime(int(parse_month(month)[:4]), int(month[5:]), 1)
     end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
     return start, end
 

@@ -88,7 +88,7 @@ def add_wordings(database, cluster_id: int, by: str, folder, article_id: str, wo
     articles, _ = load_articles(Path(folder))
     article = next((a for a in articles if a.id == article_id), None)
     if article is None:
-        raise NotFound(f"no article {article_id!r} in {folder}")
+        raise NotFound(f"no article {article_id!r} in the articles folder")
 
     def work(session):
         cluster = _open(session, cluster_id)

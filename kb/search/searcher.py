@@ -19,7 +19,7 @@ from kb.search.loading import LoadedBuild, current_build
 from kb.search.scoring import Evidence, Scores
 from kb.search.signals.base import Question
 from kb.search.topics import one_per_topic
-from kb.text import guess_language, stem, unprintable, words
+from kb.text import STOP_WORDS, guess_language, stem, unprintable, words
 
 MAX_QUERY_CHARS = 500
 
@@ -151,26 +151,37 @@ def _blas_controller():
     return ThreadpoolController()
 
 
+# After Markdown's marks are taken out, no space before closing punctuation nor after an opening
+# bracket or quote: "**Заказы**;" reads "Заказы;", not "Заказы ;".
+_SPACE_BEFORE = re.compile(r"\s+(?=[.,;:!?…)\]»”])")
+_SPACE_AFTER = re.compile(r"(?<=[(\[«“])\s+")
+
+
+def _marked(word: str, query_stems: set[str]) -> bool:
+    """A word of the answer that the question asked about: not a stop word ("the", "где", "can"), which
+    every answer has and so says nothing about why this one was found."""
+    folded = word.lower().replace("ё", "е")
+    return len(word) > 2 and folded not in STOP_WORDS and stem(folded) in query_stems
+
+
 def snippet(body: str, query: str, length: int = 220) -> str:
     """The sentence of the answer that shares most words with the question, words marked."""
     # Markdown's marks go: list bullets and numbers at the start of a line, emphasis, links' targets.
     body = re.sub(r"(?m)^\s*(?:[-*+]|\d+[.)])\s+", "", body)
     plain = " ".join(re.sub(r"[*_`#>|]|\]\([^)]*\)|\[", " ", body).split())
+    plain = _SPACE_AFTER.sub("", _SPACE_BEFORE.sub("", plain))
     sentences = re.split(r"(?<=[.!?])\s+", plain) or [plain]
-    query_stems = {stem(w) for w in words(query) if len(w) > 2}
+    query_stems = {stem(w) for w in words(query) if len(w) > 2 and w not in STOP_WORDS}
 
     def overlap(sentence):
-        return sum(stem(w) in query_stems for w in words(sentence))
+        return sum(stem(w) in query_stems for w in words(sentence) if w not in STOP_WORDS)
 
     best = max(range(len(sentences)), key=lambda k: (overlap(sentences[k]), -k))
     text = " ".join(sentences[best:])
     if len(text) > length:
         text = text[:length].rsplit(" ", 1)[0] + " …"
-    out = []
-    for token in re.split(r"(\w+)", text):
-        escaped = html.escape(token)
-        out.append(f"<mark>{escaped}</mark>" if token and len(token) > 2 and stem(token.lower().replace("ё", "е")) in query_stems else escaped)
-    return "".join(out)
+    return "".join(f"<mark>{html.escape(token)}</mark>" if token and _marked(token, query_stems)
+                   else html.escape(token) for token in re.split(r"(\w+)", text))
 
 
 # A build that did not load is tried again when `current` moves, or after this long (its files may

@@ -14,6 +14,7 @@ from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_use
 from kb.desk.operators import operator_by_session
 from kb.desk.tokens import token_role
 from kb.errors import NotAllowed, Unauthorized
+from webapp.core.redirects import local_path
 from webapp.core.services import services
 
 ROLES = ("operator", "editor", "lead", "admin")
@@ -135,7 +136,8 @@ def register(app) -> None:
     def unauthorized():
         if request.path.startswith("/api/"):
             raise Unauthorized("this needs an API token: send `Authorization: Bearer <token>`")
-        return redirect(url_for("login.login", next=request.full_path.rstrip("?")), code=303)
+        # Back to this page after logging in, unless its address could not go into a header.
+        return redirect(url_for("login.login", next=local_path(request.full_path.rstrip("?"))), code=303)
 
     @app.before_request
     def check_role():

@@ -7,12 +7,15 @@ A 500 shows neither the exception nor a traceback; it is logged.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from flask import Response, jsonify, render_template, request
+from flask_babel import format_timedelta, gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from kb.errors import KBError, Unavailable
-from webapp.core.i18n import language
+from webapp.core.i18n import language, shop_time
 
 RETRY_AFTER = 5  # seconds, on a 503 of a part that cannot be reached (the ticket database)
 
@@ -44,19 +47,37 @@ def error_response(status: int, code: str, message: str):
     return response
 
 
-def error_page(status: int, detail: str | None = None):
+def retry_text(seconds: int) -> str:
+    """When to try again, in the visitor's language: "You can try again in 36 minutes, at 14:05 +0300."
+    (the clock in the shop's time zone, which it names)."""
+    wait = timedelta(seconds=seconds)
+    return gettext("You can try again %(wait)s, at %(time)s.",
+                   wait=format_timedelta(wait, threshold=1, add_direction=True),
+                   time=shop_time(datetime.now(timezone.utc) + wait, "HH:mm z"))
+
+
+def error_page(status: int, detail: str | None = None, retry_after: int | None = None):
     """The HTML error page. `detail`, the product's own message, is English and says what to fix: it is
-    shown to English visitors and on a 4xx only (a 5xx's message may name the server's folders)."""
+    shown to English visitors and on a 4xx only (a 5xx's message may name the server's folders).
+    `retry_after` (seconds) says when to try again, in every language."""
     lang = language()
     try:
         title, text = TEXTS.get(status) or TEXTS[500 if status >= 500 else 400]
         html = render_template("errors/error.html", status=status, title=str(title), text=str(text),
+                               retry=retry_text(retry_after) if retry_after else None,
                                detail=printable(detail) if detail and lang == "en" and status < 500 else None)
     except Exception:  # noqa: BLE001 (a broken template must not turn an error into a crash)
         title, html = "Error", None
     if html is None:
         return Response(f"{status} {title}\n", status=status, mimetype="text/plain")
     return Response(html, status=status, mimetype="text/html")
+
+
+def _seconds(retry_after) -> int | None:
+    """werkzeug's retry_after (seconds, or a datetime) as seconds from now."""
+    if isinstance(retry_after, datetime):
+        return max(1, int((retry_after - datetime.now(timezone.utc)).total_seconds()))
+    return int(retry_after) if isinstance(retry_after, (int, float)) and retry_after > 0 else None
 
 
 def _is_api() -> bool:
@@ -83,7 +104,7 @@ def register(app):
             code = (exc.name or "error").lower().replace(" ", "_")
             response = error_response(status, code, exc.description or exc.name)
         else:
-            response = error_page(status)
+            response = error_page(status, retry_after=_seconds(getattr(exc, "retry_after", None)))
         for name, value in exc.get_headers():  # Allow on a 405, Retry-After, ...
             if name.lower() != "content-type":
                 response.headers[name] = value

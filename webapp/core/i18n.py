@@ -4,12 +4,13 @@ webapp/translations (Flask-Babel); dates and plurals follow the language too.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from datetime import datetime
 
 from flask import Blueprint, current_app, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_datetime, get_locale
 
 from webapp.core.auth import ANYONE, allow
+from webapp.core.redirects import local_path
 
 LANGUAGES = ("ru", "en")
 DEFAULT = "en"
@@ -39,14 +40,6 @@ def language() -> str:
         return DEFAULT
 
 
-def local_path(target: str | None) -> str | None:
-    """`target` if it is a path on this site (never another host: no open redirect), else None."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
-
-
 @bp.get("/language/<code>")
 def switch(code):
     """Remember the visitor's choice and go back to the page they were on (or to its translation)."""
@@ -58,6 +51,17 @@ def switch(code):
     response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, httponly=True, samesite="Lax",
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response
+
+
+# Times on the pages are the shop's (KB_TIMEZONE, Flask-Babel's default zone), and say so: a visitor
+# elsewhere, or with JavaScript off (status.js rewrites them in the browser's own zone), reads "14:05
+# +0300" or "11:05 UTC", never a bare hour in a zone they cannot know.
+SHOP_TIME = "d MMMM y, HH:mm z"
+
+
+def shop_time(value: datetime, pattern: str = SHOP_TIME) -> str:
+    """`value` (naive values are UTC, as the database keeps them) in the shop's zone, with the zone."""
+    return format_datetime(value, pattern)
 
 
 def switch_link(target: str | None = None) -> dict:
@@ -76,6 +80,8 @@ def register(app, timezone: str = "UTC") -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", timezone)
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(bp)
+
+    app.add_template_filter(shop_time)
 
     @app.context_processor
     def interface_language():

@@ -27,12 +27,16 @@ from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kb.config import Settings
-from webapp.core.errors import TEXTS
+from webapp.core.errors import TEXTS, retry_text
 
 # The budgets: one is shared by the views that name it (a page search and the as-you-type results
 # spend the same searches). What a customer adds to a request later (details, a rating) spends the
 # tickets budget too: each is a write into the desk from outside.
 WHAT = {"search": "searches", "tickets": "questions sent", "votes": "votes"}
+# A write counts only once it is written: a form sent back with what to fix (a 4xx) spends nothing, so a
+# visitor who mistyped an e-mail address three times still has their ten questions. Every search
+# counts, answered or not: that budget guards the CPU.
+COUNTED_WHEN_WRITTEN = {"tickets", "votes"}
 
 
 def limit(budget: str, *, methods: list[str] | None = None, fragment: bool = False):
@@ -65,9 +69,8 @@ def _rate(settings: Settings, budget: str):
     return lambda: settings.rate_staff if current_user.is_authenticated else visitors
 
 
-def _message(budget: str):
-    return lambda: (f"too many {WHAT[budget]} from this client; try again in the number of seconds "
-                    "given by the Retry-After header")
+def _written(response: Response) -> bool:
+    return response.status_code < 400
 
 
 def _retry_after(limiter: Limiter) -> int:
@@ -77,23 +80,26 @@ def _retry_after(limiter: Limiter) -> int:
     return max(1, math.ceil(breached.window.reset_time - time.time()))
 
 
-def _fragment() -> Response:
-    title, text = TEXTS[429]  # the 429 page's own words, translated
-    return Response(f'<p class="error" role="alert">{escape(str(title))}. {escape(str(text))}</p>', mimetype="text/html")
+def _fragment(seconds: int) -> Response:
+    title, _text = TEXTS[429]  # the 429 page's own words, translated
+    return Response(f'<p class="error" role="alert">{escape(str(title))}. {escape(retry_text(seconds))}</p>',
+                    mimetype="text/html")
 
 
-def _answering_429(limiter: Limiter, view, fragment: bool):
+def _answering_429(limiter: Limiter, view, marked: dict):
     """Flask-Limiter's RateLimitExceeded turned into werkzeug's TooManyRequests with a Retry-After,
     which webapp.core.errors answers in the one shape (JSON under /api/, the page elsewhere)."""
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except RateLimitExceeded as exc:
+        except RateLimitExceeded:
             seconds = _retry_after(limiter)
-            if fragment:
-                return _fragment(), 429, {"Retry-After": str(seconds)}
-            error = TooManyRequests(exc.description)
+            if marked["fragment"]:
+                return _fragment(seconds), 429, {"Retry-After": str(seconds)}
+            budget = WHAT[marked["budget"]]
+            error = TooManyRequests(f"too many {budget} from this client; try again in {seconds} s "
+                                    "(the Retry-After header)")
             error.retry_after = seconds
             raise error from None
 
@@ -103,7 +109,7 @@ def _answering_429(limiter: Limiter, view, fragment: bool):
 def register(app, settings: Settings) -> Limiter:
     if settings.trusted_proxies:
         n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     # A Redis that hangs must not hang the searches: a second at most, then memory (in_memory_fallback).
     options = {"socket_connect_timeout": 1, "socket_timeout": 1} if settings.redis_url else {}
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "kb-rate")
@@ -119,6 +125,7 @@ def apply(app, limiter: Limiter, settings: Settings) -> None:
         marked = getattr(view, "kb_limit", None)
         if marked is None:
             continue
-        limited = limiter.shared_limit(_rate(settings, marked["budget"]), scope=marked["budget"],
-                                       methods=marked["methods"], error_message=_message(marked["budget"]))(view)
-        app.view_functions[endpoint] = _answering_429(limiter, limited, marked["fragment"])
+        budget = marked["budget"]
+        limited = limiter.shared_limit(_rate(settings, budget), scope=budget, methods=marked["methods"],
+                                       deduct_when=_written if budget in COUNTED_WHEN_WRITTEN else None)(view)
+        app.view_functions[endpoint] = _answering_429(limiter, limited, marked)

@@ -28,9 +28,19 @@ def public_url(endpoint: str, **values) -> str:
     return f"{base}{path}" if base else path
 
 
+def shown_url(endpoint: str, **values) -> str:
+    """The absolute link to `endpoint` written out on a page for the visitor who asked for it (the
+    status link to keep): `public_url`, else under the address this very request came to. The one
+    place the Host header makes a link, because this text goes back only to whoever sent that header,
+    on a page never cached (no-store): a forged Host misleads only its sender. Links that leave the
+    request (an API answer, an e-mail) use `public_url`."""
+    link = public_url(endpoint, **values)
+    return link if "://" in link else request.host_url.rstrip("/") + link
+
+
 def register(app, public_base: str | None = None):
     app.extensions["kb_public_url"] = public_base
-    app.add_template_global(public_url)
+    app.add_template_global(shown_url)
 
     @app.before_request
     def forms_only():

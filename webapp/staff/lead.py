@@ -1,32 +1,23 @@
 """Lead pages: the month's report (and its CSV) and what is open now, with reassigning."""
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, render_template, request
 
 from kb.desk.records import utcnow
-from kb.desk.reports import COLUMNS, monthly_report, report_csv
-from kb.errors import InvalidInput
+from kb.desk.reports import COLUMNS, monthly_report, parse_month, report_csv
 from webapp.core.auth import LEADS, allow
 from webapp.core.services import services
 from webapp.staff.board import now_page
 
 bp = allow(LEADS)(Blueprint("lead", __name__, url_prefix="/lead"))
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-
 
 def _month() -> str:
-    """The `month` parameter (YYYY-MM, years 2000-2999), the current month when there is none."""
+    """The `month` parameter (YYYY-MM), the current month when there is none."""
     typed = request.args.get("month", "")
-    if not typed:
-        return utcnow().strftime("%Y-%m")
-    found = _MONTH.fullmatch(typed) if len(typed) == 7 else None
-    if not found or not 2000 <= int(found[1]) <= 2999 or not 1 <= int(found[2]) <= 12:
-        raise InvalidInput("the month must look like 2025-03 (a year from 2000 to 2999)")
-    return typed
+    return parse_month(typed) if typed else utcnow().strftime("%Y-%m")
 
 
 def _shift(month: str, by: int) -> str | None:

@@ -25,7 +25,7 @@ from kb.errors import KBError, NotAllowed
 from webapp.core.auth import ANYONE, STAFF, allow, home_url
 from webapp.staff import device_cookies
 from webapp.staff.forms import LoginForm, PasswordForm, refused_password
-from webapp.core.i18n import local_path
+from webapp.core.redirects import local_path
 from webapp.core.services import services
 
 bp = Blueprint("login", __name__)
