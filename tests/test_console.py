@@ -69,6 +69,24 @@ def test_an_open_call_stays_with_the_operator_for_a_call_back(desk):
     assert desk.solve(call["number"], "olga", answer="Delivered today.", now=MONDAY + 60 * MINUTE)["status"] == "solved"
 
 
+def test_a_call_back_has_the_call_back_target_and_no_breach_against_the_operator(desk):
+    """A phone call registered for a call-back is due within KB_CALLBACK working hours (4 h), not the
+    phone channel's 5 minutes: calling back an hour later is on time and no breach in the month."""
+    staff(desk, "admin", role="admin")
+    staff(desk, "olga")
+    call = desk.register_call("olga", "Перезвоните, когда найдёте мою посылку", phone="89120001122",
+                              outcome="open", now=MONDAY)
+    assert call["first_response_due"] == MONDAY + timedelta(hours=4)
+    friday_evening = datetime(2025, 3, 7, 17, 0)  # one working hour left: three more on Monday
+    staff(desk, "ivan")
+    late_call = desk.register_call("ivan", "И вторую тоже", phone="89120001123", outcome="open", now=friday_evening)
+    assert late_call["first_response_due"] == datetime(2025, 3, 10, 12, 0)
+    desk.comment(call["number"], "olga", "Нашли, везём завтра.", now=MONDAY + timedelta(hours=1))
+    assert not desk.show(call["number"])["events"][-1]["late"]
+    [row] = [r for r in monthly_report(desk.db, "2025-03")["operators"] if r["login"] == "olga"]
+    assert row["breaches"] == 0
+
+
 def test_a_passed_on_call_goes_to_the_next_tier_with_the_note(desk):
     staff(desk, "admin", role="admin")
     staff(desk, "olga")
