@@ -93,7 +93,7 @@ def test_a_lead_reassigns_and_the_history_says_who_and_why(quiet):
     assert moved["owner"] == "olga" and moved["status"] == "open"
     event = quiet.show(1)["events"][-1]
     assert event["kind"] == "assigned" and event["operator"] == "olga"
-    assert "lena" in event["note"] and "Anna is off sick" in event["note"]
+    assert event["params"] == {"how": "reassigned", "to": "olga", "by": "lena"} and event["note"] == "Anna is off sick"
     # the new owner works it; the old one no longer can
     quiet.comment(1, "olga", "On its way", now=MONDAY + 2 * H)
     with pytest.raises(NotAllowed):

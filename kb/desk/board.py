@@ -109,8 +109,8 @@ class Board:
             raise InvalidInput(f"ticket #{number} is at tier {ticket.tier}; {target.login} works at tier {target.tier}")
         if ticket.owner_id == target.id:
             raise Conflict(f"ticket #{number} already belongs to {target.login}")
-        record_event(session, ticket, "assigned", now, actor="operator", operator=target,
-                     note=f"reassigned to {target.login} by {lead.login}" + (f": {note}" if note else ""))
+        record_event(session, ticket, "assigned", now, actor="operator", operator=target, note=note,
+                     params={"how": "reassigned", "to": target.login, "by": lead.login})
         ticket.owner, ticket.assigned_at = target, now
         if ticket.status == "new":
             ticket.status = "open"

@@ -77,9 +77,9 @@ class Calls:
         # The call is worked at the tier of whoever took it: passed on from tier 2, it goes to tier 3.
         ticket = self.intake.new_ticket(session, customer, request, now, tier=operator.tier)
         record_event(session, ticket, "created", now, actor="operator", operator=operator,
-                     note=f"via {ticket.channel}, registered by {operator.login}")
+                     params={"channel": ticket.channel, "registered_by": operator.login})
         record_event(session, ticket, "assigned", now, actor="operator", operator=operator, owner_id=None,
-                     note=f"registered by {operator.login}")
+                     params={"how": "registered", "to": operator.login})
         ticket.owner, ticket.status, ticket.assigned_at = operator, "open", now
         if outcome != "answered":
             # The customer was spoken to: the channel's minutes do not apply, the call-back's target does.

@@ -134,7 +134,7 @@ class Intake:
 
     def _create(self, session, customer: Customer, request: dict, now: datetime) -> dict:
         ticket = self.new_ticket(session, customer, request, now)
-        record_event(session, ticket, "created", now, actor="customer", note=f"via {ticket.channel}")
+        record_event(session, ticket, "created", now, actor="customer", params={"channel": ticket.channel})
         self.routing.auto_assign(session, ticket, now)
         return dict(summary(ticket), token=ticket.token, joined=False)
 
@@ -166,7 +166,7 @@ class Intake:
         _append_details(ticket, text)
         record_event(session, ticket, "commented", now, actor="customer", note=text)
         if ticket.status == "solved":
-            record_event(session, ticket, "reopened", now, actor="customer", note="the customer wrote again")
+            record_event(session, ticket, "reopened", now, actor="customer", params={"why": "wrote_again"})
             ticket.solved_at = None
             ticket.flagged_at = None
             ticket.due_at = now + timedelta(hours=self.rules.tier_deadline(ticket.tier))
