@@ -213,6 +213,26 @@ def test_customer_adds_details_and_rates_the_answer(desk):
     assert kinds(desk, ticket["number"]) == ["created", "assigned", "commented", "solved", "rated"]
 
 
+def test_a_low_rating_reopens_the_ticket_for_its_owner_to_follow_up(desk):
+    operator(desk, "anna")
+    ticket = new_ticket(desk)
+    desk.solve(ticket["number"], "anna", answer="It arrives tomorrow", now=MONDAY + H)
+    rated = desk.rate(ticket["token"], 2, now=MONDAY + 2 * H)
+    assert rated["status"] == "open" and rated["rating"] == 2 and rated["operator"] == "Anna"
+    assert rated["can_add_details"] and not rated["can_rate"] and rated["solved_at"] is None
+    shown = desk.show(ticket["number"])
+    assert shown["owner"] == "anna" and shown["due_at"] == MONDAY + 22 * H
+    assert [(e["kind"], e["params"]) for e in shown["events"][-2:]] == [
+        ("rated", {}), ("reopened", {"why": "low_rating", "rating": 2})]
+    # Anna follows up and solves it again; the customer can rate once more.
+    desk.solve(ticket["number"], "anna", answer="Courier called: tomorrow at 10", now=MONDAY + 3 * H)
+    assert desk.rate(ticket["token"], 5, now=MONDAY + 4 * H)["status"] == "closed"
+    # A middling rating closes it as before.
+    other = new_ticket(desk, "Другой вопрос про возврат", email="bob@example.com")
+    desk.solve(other["number"], "anna", answer="Done", now=MONDAY + H)
+    assert desk.rate(other["token"], 3, now=MONDAY + 2 * H)["status"] == "closed"
+
+
 def test_writing_again_after_the_answer_reopens_the_ticket(desk):
     operator(desk, "anna")
     ticket = new_ticket(desk)
