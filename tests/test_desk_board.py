@@ -60,9 +60,9 @@ def test_the_board_counts_tiers_lists_late_and_soon_and_who_holds_what(quiet):
 
     board = quiet.board(now=MONDAY + 0.25 * H)
     tiers = {t["tier"]: t for t in board["tiers"]}
-    assert tiers[1] == {"tier": 1, "unowned": 2, "open": 1, "waiting": 1}
-    assert tiers[2] == {"tier": 2, "unowned": 1, "open": 0, "waiting": 0}
-    assert tiers[3] == {"tier": 3, "unowned": 0, "open": 0, "waiting": 0}
+    assert tiers[1] == {"tier": 1, "unowned": 2, "open": 1, "waiting": 1, "assignable": True}
+    assert tiers[2] == {"tier": 2, "unowned": 1, "open": 0, "waiting": 0, "assignable": True}
+    assert tiers[3] == {"tier": 3, "unowned": 0, "open": 0, "waiting": 0, "assignable": False}  # only a lead there: nobody to assign to
     assert [t["number"] for t in board["overdue"]] == [1]
     assert [(t["number"], t["deadline"]) for t in board["due_soon"]] == [(2, "first_response")]
     assert board["flagged"] == []
