@@ -335,3 +335,21 @@ def test_without_an_index_the_console_still_registers_calls(ticket_app):
     posted = client.post("/console/calls", data=_call(client, article_id="", outcome="open"))
     assert posted.status_code == 303
     assert ticket_app.extensions["kb"].desk.show(1)["owner"] == "olga"
+
+
+def test_a_registered_call_shows_the_status_link_and_says_nothing_is_sent(ticket_app):
+    """A call's ticket reaches the customer only through its status link: the console shows it once
+    after registering, the ticket page always, and both say plainly that nothing is sent."""
+    from conftest import sign_in
+
+    client = sign_in(ticket_app, "olga")
+    posted = client.post("/console/calls", data=_call(client, article_id="", outcome="open"))
+    assert posted.status_code == 303
+    token = ticket_app.extensions["kb"].desk.show(1)["token"]
+    console = client.get("/console", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    confirm = console.split('id="call-status-link"')[1].split("</div>")[0]
+    assert f"/tickets/{token}" in confirm and "Клиенту ничего не отправляется" in confirm
+    assert 'id="call-status-link"' not in client.get("/console").get_data(as_text=True)  # shown once
+    page = client.get("/desk/tickets/1").get_data(as_text=True)
+    assert f"/tickets/{token}" in page.split('id="status-link"')[1].split("</dd>")[0]
+    assert "The customer sees this on their request page" not in page and "nothing is sent to them" in page

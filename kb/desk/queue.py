@@ -96,7 +96,8 @@ class Queue:
         def work(session):
             ticket = ticket_by_number(session, number)
             customer = ticket.customer
-            return dict(summary(ticket), details=ticket.details, answer=ticket.answer,
+            # The token: operators give a customer who called the link to their request page.
+            return dict(summary(ticket), token=ticket.token, details=ticket.details, answer=ticket.answer,
                         article_id=ticket.article_id, search_query=ticket.search_query, rating=ticket.rating,
                         customer={"name": customer.name, "email": customer.email, "phone": customer.phone},
                         owner_name=ticket.owner.name if ticket.owner else None,

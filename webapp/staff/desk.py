@@ -164,8 +164,8 @@ def solve(number):
             _known_article(article_id)
         desk().solve(number, current_user.login, answer=form.answer.data, article_id=article_id)
 
-    return _act(number, "solve", form, action, _("Ticket #%(number)s is solved; the customer sees the answer.",
-                                                  number=number))
+    return _act(number, "solve", form, action, _("Ticket #%(number)s is solved; the answer is on the customer's "
+                                                    "request page (nothing is sent to them).", number=number))
 
 
 @bp.post("/tickets/<int:number>/pass")
