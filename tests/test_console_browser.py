@@ -136,3 +136,36 @@ def test_keystroke_to_results_drawn_in_the_console(served, browser):
     report = keystroke_latencies(page, questions)
     print("console: keystroke to results drawn:", json.dumps(report))
     assert report["p95_ms"] < 100, report
+
+
+@pytest.fixture
+def served_without_index(ticket_app):
+    """The app without a search index on a real port (no models to load): the console's keys still work."""
+    import threading
+
+    from waitress.server import create_server
+
+    add_staff(ticket_app, "olga", "operator", name="Olga Petrova")
+    server = create_server(ticket_app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(5)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_hints_register_key_works_from_the_search_box(served_without_index, browser, lang):
+    """Focus is in the search box, where a bare letter is typed into the question: the key the hint
+    shows for registering must take the operator to the call form from there, typing nothing."""
+    from playwright.sync_api import expect
+
+    page = _signed_in(browser, served_without_index, lang)
+    box = page.locator("#q")
+    box.fill("где мой заказ")
+    box.focus()
+    hint = page.locator(".keys span").filter(has_text="register" if lang == "en" else "зарегистрировать")
+    keys = "+".join(hint.locator("kbd").all_inner_texts())
+    page.keyboard.press(keys)
+    expect(page.locator("#contact")).to_be_focused()
+    expect(box).to_have_value("где мой заказ")
