@@ -138,22 +138,6 @@ def test_keystroke_to_results_drawn_in_the_console(served, browser):
     assert report["p95_ms"] < 100, report
 
 
-@pytest.fixture
-def served_without_index(ticket_app):
-    """The app without a search index on a real port (no models to load): the console's keys still work."""
-    import threading
-
-    from waitress.server import create_server
-
-    add_staff(ticket_app, "olga", "operator", name="Olga Petrova")
-    server = create_server(ticket_app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(5)
-
-
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_the_hints_register_key_works_from_the_search_box(served_without_index, browser, lang):
     """Focus is in the search box, where a bare letter is typed into the question: the key the hint
