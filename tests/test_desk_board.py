@@ -151,3 +151,24 @@ def test_the_status_shows_the_conversation_but_never_internal_notes_or_logins(qu
     assert messages[-1]["article_id"] == "track-order" and messages[0]["at"] == MONDAY + H
     shown = repr(status)
     assert "SECRET" not in shown and "anna" not in shown and "boris" not in shown and "lena" not in shown
+
+
+def test_an_inactive_holder_is_marked_on_the_board(quiet):
+    """Tickets held by someone deactivated before their tickets were handed back (an older database)
+    show with the holder marked inactive, so a lead sees whom to take them from."""
+    from kb.desk.tables import Operator
+
+    person(quiet, "anna")
+    ticket(quiet)
+    quiet.take(1, "anna", now=MONDAY)
+
+    def deactivate_only(session):  # as deactivating did before it returned the tickets
+        session.query(Operator).filter_by(login="anna").one().active = False
+
+    quiet.db.run(deactivate_only)
+    [anna] = [p for p in quiet.board(now=MONDAY + H)["holding"] if p["login"] == "anna"]
+    assert anna["active"] is False and [t["number"] for t in anna["tickets"]] == [1]
+    update_operator(quiet.db, "anna", active=True)
+    update_operator(quiet.db, "anna", active=False)  # deactivated now: the ticket goes back to the queue
+    assert not [p for p in quiet.board(now=MONDAY + H)["holding"] if p["login"] == "anna"]
+    assert quiet.show(1)["owner"] is None and quiet.show(1)["status"] == "new"
