@@ -136,6 +136,9 @@ class DeskSettings(BaseModel):
     first_response: Annotated[dict[str, float], NoDecode] = _env(
         "KB_FIRST_RESPONSE", "first-response target per channel (m, h, d)",
         "social=1h,email=4h,web=4h,chat=5m,phone=5m")
+    callback: Annotated[float, NoDecode] = _env(
+        "KB_CALLBACK", "first-response target of a call registered from the console for a call-back or passed "
+        "on, in working hours (m, h, d)", "4h")
     tier_deadlines: Annotated[dict[int, float], NoDecode] = _env(
         "KB_TIER_DEADLINES", "solution deadline at each tier", "1=20h,2=20h,3=20h")
     auto_assign: bool = _env("KB_AUTO_ASSIGN", "0 leaves new tickets in the queue for operators to take", True)
@@ -174,7 +177,7 @@ class DeskSettings(BaseModel):
             raise ValueError("weights must be above 0")
         return found
 
-    @field_validator("duplicate_window", mode="before")
+    @field_validator("duplicate_window", "callback", mode="before")
     @classmethod
     def _window(cls, value):
         return duration_hours(value)

@@ -403,3 +403,20 @@ def keystroke_latencies(page, questions) -> dict:
     if out := os.environ.get("KB_BROWSER_LATENCY_OUT"):
         Path(out).write_text(json.dumps({**report, "all_ms": sorted(round(x, 1) for x in latencies)}))
     return report
+
+
+@pytest.fixture
+def served_without_index(ticket_app):
+    """The app without a search index (no models to load) served on a real port, with the operator olga:
+    for pages and keys that need no search."""
+    import threading
+
+    from waitress.server import create_server
+
+    add_staff(ticket_app, "olga", "operator", name="Olga Petrova")
+    server = create_server(ticket_app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(5)

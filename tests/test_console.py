@@ -44,9 +44,9 @@ def test_an_answered_call_is_a_solved_ticket_of_the_operator_linked_to_the_artic
     assert kinds(desk, call["number"]) == [("created", "operator", "olga"), ("assigned", "operator", "olga"),
                                            ("solved", "operator", "olga")]
     created, assigned, solved = shown["events"]
-    assert created["note"] == "via phone, registered by olga"
+    assert created["params"] == {"channel": "phone", "registered_by": "olga"} and created["note"] == ""
     assert solved["first_response"] and not solved["late"]
-    assert solved["note"].splitlines() == ["Cancel it in Orders.", "article: en-cancel-order"]
+    assert solved["note"] == "Cancel it in Orders." and solved["params"] == {"article": "en-cancel-order"}
     # The month's statistics count it for the operator: received, solved, a first response.
     [row] = [r for r in monthly_report(desk.db, "2025-03")["operators"] if r["login"] == "olga"]
     assert row["received"] == 1 and row["solved"] == 1
@@ -64,9 +64,28 @@ def test_an_open_call_stays_with_the_operator_for_a_call_back(desk):
     assert shown["language"] == "ru" and shown["customer"]["email"] == "anna@example.com"
     assert shown["first_response_at"] is None and shown["article_id"] is None
     assert kinds(desk, call["number"]) == [("created", "operator", "olga"), ("assigned", "operator", "olga")]
-    assert shown["events"][0]["note"] == "via chat, registered by olga"
+    assert shown["events"][0]["params"] == {"channel": "chat", "registered_by": "olga"}
     # Olga owns it: she can solve it later from the desk.
     assert desk.solve(call["number"], "olga", answer="Delivered today.", now=MONDAY + 60 * MINUTE)["status"] == "solved"
+
+
+def test_a_call_back_has_the_call_back_target_and_no_breach_against_the_operator(desk):
+    """A phone call registered for a call-back is due within KB_CALLBACK working hours (4 h), not the
+    phone channel's 5 minutes: calling back an hour later is on time and no breach in the month."""
+    staff(desk, "admin", role="admin")
+    staff(desk, "olga")
+    call = desk.register_call("olga", "Перезвоните, когда найдёте мою посылку", phone="89120001122",
+                              outcome="open", now=MONDAY)
+    assert call["first_response_due"] == MONDAY + timedelta(hours=4)
+    friday_evening = datetime(2025, 3, 7, 17, 0)  # one working hour left: three more on Monday
+    staff(desk, "ivan")
+    late_call = desk.register_call("ivan", "И вторую тоже", phone="89120001123", outcome="open", now=friday_evening)
+    assert late_call["first_response_due"] == datetime(2025, 3, 10, 12, 0)
+    desk.comment(call["number"], "olga", "Нашли, везём завтра.", now=MONDAY + timedelta(hours=1))
+    assert not desk.show(call["number"])["events"][-1]["late"]
+    report = monthly_report(desk.db, "2025-03", now=MONDAY + timedelta(hours=2))
+    [row] = [r for r in report["operators"] if r["login"] == "olga"]
+    assert row["breaches"] == 0
 
 
 def test_a_passed_on_call_goes_to_the_next_tier_with_the_note(desk):
@@ -80,7 +99,8 @@ def test_a_passed_on_call_goes_to_the_next_tier_with_the_note(desk):
     events = desk.show(call["number"])["events"]
     assert [(e["kind"], e["operator"]) for e in events] == [
         ("created", "olga"), ("assigned", "olga"), ("passed_on", "olga"), ("assigned", "petr")]
-    assert events[2]["note"] == "to tier 2: Refund shows as sent in OMS; bank says nothing came."
+    assert events[2]["note"] == "Refund shows as sent in OMS; bank says nothing came."
+    assert events[2]["params"] == {"to_tier": 2}
     assert events[2]["tier"] == 1
 
 
@@ -315,3 +335,21 @@ def test_without_an_index_the_console_still_registers_calls(ticket_app):
     posted = client.post("/console/calls", data=_call(client, article_id="", outcome="open"))
     assert posted.status_code == 303
     assert ticket_app.extensions["kb"].desk.show(1)["owner"] == "olga"
+
+
+def test_a_registered_call_shows_the_status_link_and_says_nothing_is_sent(ticket_app):
+    """A call's ticket reaches the customer only through its status link: the console shows it once
+    after registering, the ticket page always, and both say plainly that nothing is sent."""
+    from conftest import sign_in
+
+    client = sign_in(ticket_app, "olga")
+    posted = client.post("/console/calls", data=_call(client, article_id="", outcome="open"))
+    assert posted.status_code == 303
+    token = ticket_app.extensions["kb"].desk.show(1)["token"]
+    console = client.get("/console", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    confirm = console.split('id="call-status-link"')[1].split("</div>")[0]
+    assert f"/tickets/{token}" in confirm and "Клиенту ничего не отправляется" in confirm
+    assert 'id="call-status-link"' not in client.get("/console").get_data(as_text=True)  # shown once
+    page = client.get("/desk/tickets/1").get_data(as_text=True)
+    assert f"/tickets/{token}" in page.split('id="status-link"')[1].split("</dd>")[0]
+    assert "The customer sees this on their request page" not in page and "nothing is sent to them" in page

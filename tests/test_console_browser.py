@@ -137,3 +137,20 @@ def test_keystroke_to_results_drawn_in_the_console(served, browser):
     report = keystroke_latencies(page, questions)
     print("console: keystroke to results drawn:", json.dumps(report))
     assert report["p95_ms"] < 100, report
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_hints_register_key_works_from_the_search_box(served_without_index, browser, lang):
+    """Focus is in the search box, where a bare letter is typed into the question: the key the hint
+    shows for registering must take the operator to the call form from there, typing nothing."""
+    from playwright.sync_api import expect
+
+    page = _signed_in(browser, served_without_index, lang)
+    box = page.locator("#q")
+    box.fill("где мой заказ")
+    box.focus()
+    hint = page.locator(".keys span").filter(has_text="register" if lang == "en" else "зарегистрировать")
+    keys = "+".join(hint.locator("kbd").all_inner_texts())
+    page.keyboard.press(keys)
+    expect(page.locator("#contact")).to_be_focused()
+    expect(box).to_have_value("где мой заказ")

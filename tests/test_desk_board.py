@@ -60,9 +60,9 @@ def test_the_board_counts_tiers_lists_late_and_soon_and_who_holds_what(quiet):
 
     board = quiet.board(now=MONDAY + 0.25 * H)
     tiers = {t["tier"]: t for t in board["tiers"]}
-    assert tiers[1] == {"tier": 1, "unowned": 2, "open": 1, "waiting": 1}
-    assert tiers[2] == {"tier": 2, "unowned": 1, "open": 0, "waiting": 0}
-    assert tiers[3] == {"tier": 3, "unowned": 0, "open": 0, "waiting": 0}
+    assert tiers[1] == {"tier": 1, "unowned": 2, "open": 1, "waiting": 1, "assignable": True}
+    assert tiers[2] == {"tier": 2, "unowned": 1, "open": 0, "waiting": 0, "assignable": True}
+    assert tiers[3] == {"tier": 3, "unowned": 0, "open": 0, "waiting": 0, "assignable": False}  # only a lead there: nobody to assign to
     assert [t["number"] for t in board["overdue"]] == [1]
     assert [(t["number"], t["deadline"]) for t in board["due_soon"]] == [(2, "first_response")]
     assert board["flagged"] == []
@@ -93,7 +93,7 @@ def test_a_lead_reassigns_and_the_history_says_who_and_why(quiet):
     assert moved["owner"] == "olga" and moved["status"] == "open"
     event = quiet.show(1)["events"][-1]
     assert event["kind"] == "assigned" and event["operator"] == "olga"
-    assert "lena" in event["note"] and "Anna is off sick" in event["note"]
+    assert event["params"] == {"how": "reassigned", "to": "olga", "by": "lena"} and event["note"] == "Anna is off sick"
     # the new owner works it; the old one no longer can
     quiet.comment(1, "olga", "On its way", now=MONDAY + 2 * H)
     with pytest.raises(NotAllowed):
@@ -151,3 +151,24 @@ def test_the_status_shows_the_conversation_but_never_internal_notes_or_logins(qu
     assert messages[-1]["article_id"] == "track-order" and messages[0]["at"] == MONDAY + H
     shown = repr(status)
     assert "SECRET" not in shown and "anna" not in shown and "boris" not in shown and "lena" not in shown
+
+
+def test_an_inactive_holder_is_marked_on_the_board(quiet):
+    """Tickets held by someone deactivated before their tickets were handed back (an older database)
+    show with the holder marked inactive, so a lead sees whom to take them from."""
+    from kb.desk.tables import Operator
+
+    person(quiet, "anna")
+    ticket(quiet)
+    quiet.take(1, "anna", now=MONDAY)
+
+    def deactivate_only(session):  # as deactivating did before it returned the tickets
+        session.query(Operator).filter_by(login="anna").one().active = False
+
+    quiet.db.run(deactivate_only)
+    [anna] = [p for p in quiet.board(now=MONDAY + H)["holding"] if p["login"] == "anna"]
+    assert anna["active"] is False and [t["number"] for t in anna["tickets"]] == [1]
+    update_operator(quiet.db, "anna", active=True)
+    update_operator(quiet.db, "anna", active=False)  # deactivated now: the ticket goes back to the queue
+    assert not [p for p in quiet.board(now=MONDAY + H)["holding"] if p["login"] == "anna"]
+    assert quiet.show(1)["owner"] is None and quiet.show(1)["status"] == "new"

@@ -22,7 +22,7 @@ def busy_month(app):
     add_staff(app, "boris", tier=2)
     now = utcnow()
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    at = start + (now - start) / 2  # inside this month, in the past
+    at = max(start, now - 10 * H)  # inside this month, in the past, every 20-hour deadline still ahead
     for n, channel in enumerate(["web", "email", "chat"]):
         desk.create_ticket(f"Question {n}", email=f"c{n}@example.com", channel=channel, now=at)
     desk.take(1, "anna", now=at + 0.1 * H)
@@ -157,3 +157,28 @@ def test_due_soon_on_the_board_is_what_the_desk_page_colours_soon(quiet_app):
     board = sign_in(quiet_app, "lena", role="lead").get("/lead/now").get_data(as_text=True)
     listed = {int(n) for n in re.findall(r'data-number="(\d+)"', board.split('id="due-soon"')[1].split("</table>")[0])}
     assert coloured == listed == {1, 2, 3}
+
+
+def test_deactivating_an_operator_returns_their_tickets_and_an_unstaffed_tier_is_a_warning(ticket_app):
+    """Deactivated, Anna's open tickets go back to tier 1's queue with a history line; with nobody left
+    to assign tier 1 to, /lead/now warns instead of leaving tickets silently owned by nobody."""
+    from kb.desk.operators import update_operator
+
+    add_staff(ticket_app, "anna")
+    add_staff(ticket_app, "petr", tier=2)
+    desk = desk_of(ticket_app)
+    held = desk.create_ticket("Where is my parcel?", email="a@example.com")
+    assert held["owner"] == "anna"
+    lead = sign_in(ticket_app, "lena", role="lead")
+    page = lead.get("/lead/now").get_data(as_text=True)
+    assert "data-unstaffed" in page and 'data-unstaffed="3"' in page and 'data-unstaffed="1"' not in page
+    update_operator(ticket_app.extensions["kb"].database, "anna", active=False)
+    shown = desk.show(held["number"])
+    assert shown["owner"] is None and shown["status"] == "new"
+    assert shown["events"][-1]["kind"] == "assigned" and shown["events"][-1]["params"] == {"how": "returned",
+                                                                                        "from": "anna"}
+    assert [t["number"] for t in desk.list_tickets(tier=1, unowned=True)] == [held["number"]]
+    page = lead.get("/lead/now", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert 'data-unstaffed="1"' in page and "На уровне 1 нет активного оператора" in page
+    history = lead.get(f"/desk/tickets/{held['number']}").get_data(as_text=True)
+    assert "anna was deactivated: back to the tier&#39;s queue" in history

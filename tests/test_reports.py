@@ -94,3 +94,26 @@ def test_csv_has_one_row_per_operator_tier_and_channel(march):
 def test_a_bad_month_is_a_clear_error(database, month):
     with pytest.raises(InvalidInput, match="2025-03"):
         monthly_report(database, month)
+
+
+def test_an_open_ticket_past_its_deadline_is_a_breach_of_whoever_holds_it(database):
+    """Nobody has escalated it yet (no worker ran): 15 hours past its deadline it is still a breach,
+    counted once, for the holder, the tier and the channel; a ticket in time is none."""
+    desk = Desk(database, TicketRules(auto_assign=False), embed=fake_embed)
+    add_operator(database, "anna", "Anna", "secret-password", tier=1, role="operator")
+    late = desk.create_ticket("late", channel="web", email="late@example.com", now=dt(2025, 3, 3, 10))
+    desk.take(late["number"], "anna", now=dt(2025, 3, 3, 10, 5))
+    desk.comment(late["number"], "anna", "looking", now=dt(2025, 3, 3, 10, 10))
+    on_time = desk.create_ticket("in time", channel="web", email="ok@example.com", now=dt(2025, 3, 4, 20))
+    desk.take(on_time["number"], "anna", now=dt(2025, 3, 4, 20, 5))
+    desk.comment(on_time["number"], "anna", "looking", now=dt(2025, 3, 4, 20, 10))
+    report = monthly_report(database, "2025-03", now=dt(2025, 3, 4, 21))  # 15 h past the 20 h deadline
+    [anna] = report["operators"]
+    assert anna["breaches"] == 1
+    assert report["tiers"][0]["breaches"] == 1
+    assert [c["breaches"] for c in report["channels"] if c["channel"] == "web"] == [1]
+    assert monthly_report(database, "2025-02", now=dt(2025, 3, 4, 21))["operators"] == []
+    # Escalated, the event is the breach: still one.
+    desk.escalate_overdue(now=dt(2025, 3, 4, 21))
+    [anna] = monthly_report(database, "2025-03", now=dt(2025, 3, 4, 21))["operators"]
+    assert anna["breaches"] == 1

@@ -135,3 +135,33 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_and_a_form_without_its_token_is
     ivan.wait_for_load_state()
     expect(ivan.locator("h1")).to_have_text("The request could not be understood")
     assert services.desk.show(1)["owner"] is None
+
+
+OUTSIDE_CELL = """() => [...document.querySelectorAll('table.tickets .pill, table.tickets button, table.tickets select')]
+    .filter(e => { const r = e.getBoundingClientRect(), cell = e.closest('td').getBoundingClientRect();
+                   return r.right > cell.right + 1 || r.left < cell.left - 1; })
+    .map(e => e.textContent.trim().slice(0, 40))"""
+
+
+@pytest.mark.parametrize("width", [1440, 1280])
+def test_deadlines_and_buttons_stay_inside_their_cells_in_russian(served_without_index, ticket_app, browser, width):
+    """A ticket 15 hours late ("просрочено на 15 ч 07 мин", and "ответ" before it on the board) and the
+    board's reassign form fit their columns on /desk and /lead/now at laptop widths."""
+    from datetime import timedelta
+
+    from kb.desk.records import utcnow
+
+    desk = ticket_app.extensions["kb"].desk
+    now = utcnow()
+    for n, minutes in enumerate((35 * 60 + 7, 20 * 60 + 30, 21 * 60)):
+        desk.create_ticket(f"Курьер не приехал, а в приложении написано, что заказ {n} доставлен вчера вечером",
+                           email=f"c{n}@example.com", name="Анна Сергеевна Кузнецова-Волконская",
+                           now=now - timedelta(minutes=minutes))
+    add_staff(ticket_app, "lena", "lead", tier=3, name="Елена Лидова")
+    for login, path in (("olga", "/desk"), ("lena", "/lead/now")):
+        page = _page(browser, served_without_index, login, lang="ru")
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(served_without_index + path)
+        assert "просрочено на" in page.content()
+        assert page.evaluate(OUTSIDE_CELL) == [], f"{path} at {width} px"
+        page.context.close()

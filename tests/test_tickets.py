@@ -123,7 +123,7 @@ def test_passing_on_needs_a_note_and_goes_to_the_next_tier(desk):
     assert passed["tier"] == 2 and passed["owner"] == "viktor" and passed["due_at"] == MONDAY + 22 * H
     events = desk.show(number)["events"]
     assert [e["kind"] for e in events] == ["created", "assigned", "passed_on", "assigned"]
-    assert events[2]["note"] == "to tier 2: courier API is down, needs logistics"
+    assert events[2]["note"] == "courier API is down, needs logistics" and events[2]["params"] == {"to_tier": 2}
     assert events[2]["operator"] == "anna" and events[2]["tier"] == 1
     with pytest.raises(NotAllowed):
         desk.pass_on(number, "anna", "not mine any more")
@@ -155,8 +155,8 @@ def test_overdue_tickets_escalate_once_and_tier_three_is_flagged_for_leads(desk)
     events = desk.show(number)["events"]
     escalations = [e for e in events if e["kind"] == "escalated"]
     assert len(escalations) == 3 and all(e["late"] and e["actor"] == "system" for e in escalations)
-    assert escalations[0]["note"].endswith("moved to tier 2")
-    assert escalations[-1]["note"].endswith("flagged for the leads")
+    assert escalations[0]["params"] == {"hours": 20.0, "due": "2025-03-04T06:00", "to_tier": 2}
+    assert escalations[-1]["params"]["flagged"] and escalations[-1]["note"] == ""
 
 
 def test_solved_tickets_do_not_escalate(desk):
@@ -211,6 +211,26 @@ def test_customer_adds_details_and_rates_the_answer(desk):
     with pytest.raises(Conflict, match="closed"):
         desk.add_details(ticket["token"], "one more thing")
     assert kinds(desk, ticket["number"]) == ["created", "assigned", "commented", "solved", "rated"]
+
+
+def test_a_low_rating_reopens_the_ticket_for_its_owner_to_follow_up(desk):
+    operator(desk, "anna")
+    ticket = new_ticket(desk)
+    desk.solve(ticket["number"], "anna", answer="It arrives tomorrow", now=MONDAY + H)
+    rated = desk.rate(ticket["token"], 2, now=MONDAY + 2 * H)
+    assert rated["status"] == "open" and rated["rating"] == 2 and rated["operator"] == "Anna"
+    assert rated["can_add_details"] and not rated["can_rate"] and rated["solved_at"] is None
+    shown = desk.show(ticket["number"])
+    assert shown["owner"] == "anna" and shown["due_at"] == MONDAY + 22 * H
+    assert [(e["kind"], e["params"]) for e in shown["events"][-2:]] == [
+        ("rated", {}), ("reopened", {"why": "low_rating", "rating": 2})]
+    # Anna follows up and solves it again; the customer can rate once more.
+    desk.solve(ticket["number"], "anna", answer="Courier called: tomorrow at 10", now=MONDAY + 3 * H)
+    assert desk.rate(ticket["token"], 5, now=MONDAY + 4 * H)["status"] == "closed"
+    # A middling rating closes it as before.
+    other = new_ticket(desk, "Другой вопрос про возврат", email="bob@example.com")
+    desk.solve(other["number"], "anna", answer="Done", now=MONDAY + H)
+    assert desk.rate(other["token"], 3, now=MONDAY + 2 * H)["status"] == "closed"
 
 
 def test_writing_again_after_the_answer_reopens_the_ticket(desk):

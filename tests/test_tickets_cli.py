@@ -39,7 +39,7 @@ def test_take_pass_and_solve(kb, desk):
     shown = kb("tickets", "show", str(number)).output
     for kind in ("created", "assigned", "passed_on", "solved"):
         assert kind in shown
-    assert "to tier 2: courier" in shown and "[track-order]" in shown
+    assert "to_tier=2  courier" in shown and "[track-order]" in shown
     assert kb("tickets", "list").output.strip() == "no tickets"
     assert f"#{number}" in kb("tickets", "list", "--status", "solved").output
     assert kb("tickets", "show", "999").exit_code == 1

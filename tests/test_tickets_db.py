@@ -57,7 +57,7 @@ def test_history_is_append_only(desk):
 
     with pytest.raises(ValueError, match="append-only"):
         desk.db.run(edit)
-    assert desk.show(ticket["number"])["events"][0]["note"] == "via web"
+    assert desk.show(ticket["number"])["events"][0]["params"] == {"channel": "web"}
 
 
 def test_a_status_link_is_found_by_its_digest_also_for_tickets_from_before_the_digest(desk, db_url):

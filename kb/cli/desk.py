@@ -189,6 +189,7 @@ def tickets_show(ctx, number, as_json):
     for e in t["events"]:
         who = e["operator"] or e["actor"]
         click.echo(f"  {when(e['at'])}  {e['kind']:<10} tier {e['tier']}  {who}{'  LATE' if e['late'] else ''}"
+                   + "".join(f"  {key}={value}" for key, value in e["params"].items())
                    + (f"  {e['note']}" if e["note"] else ""))
 
 

@@ -41,11 +41,15 @@ class Board:
                                       .order_by(Ticket.number)).all()
             operators = session.scalars(select(Operator).where(Operator.active, Operator.role != "editor")
                                         .order_by(Operator.tier, Operator.login)).all()
+            # New tickets are assigned to the active operators (role operator) of their tier: without one,
+            # they wait unowned until someone of that tier or higher takes them.
+            assignable = {o.tier for o in operators if o.role == "operator"}
             rows = [_row(t) for t in tickets]
-            tiers = {tier: {"tier": tier, "unowned": 0, "open": 0, "waiting": 0} for tier in TIERS}
+            tiers = {tier: {"tier": tier, "unowned": 0, "open": 0, "waiting": 0, "assignable": tier in assignable}
+                     for tier in TIERS}
             overdue, soon, flagged = [], [], []
-            holding = {o.id: {"login": o.login, "name": o.name, "tier": o.tier, "role": o.role, "tickets": []}
-                       for o in operators}
+            holding = {o.id: {"login": o.login, "name": o.name, "tier": o.tier, "role": o.role, "active": True,
+                              "tickets": []} for o in operators}
             for ticket, row in zip(tickets, rows):
                 counts = tiers[ticket.tier]
                 if ticket.owner_id is None:
@@ -54,7 +58,8 @@ class Board:
                     counts["waiting" if ticket.status == "waiting" else "open"] += 1
                     holder = holding.setdefault(ticket.owner_id, {
                         "login": ticket.owner.login, "name": ticket.owner.name, "tier": ticket.owner.tier,
-                        "role": ticket.owner.role, "tickets": []})  # an inactive operator still holding some
+                        "role": ticket.owner.role, "active": ticket.owner.active,
+                        "tickets": []})  # an inactive operator still holding some
                     holder["tickets"].append(row)
                 kind, due = next_deadline(row)
                 row["deadline"], row["deadline_at"] = kind, due
@@ -109,8 +114,8 @@ class Board:
             raise InvalidInput(f"ticket #{number} is at tier {ticket.tier}; {target.login} works at tier {target.tier}")
         if ticket.owner_id == target.id:
             raise Conflict(f"ticket #{number} already belongs to {target.login}")
-        record_event(session, ticket, "assigned", now, actor="operator", operator=target,
-                     note=f"reassigned to {target.login} by {lead.login}" + (f": {note}" if note else ""))
+        record_event(session, ticket, "assigned", now, actor="operator", operator=target, note=note,
+                     params={"how": "reassigned", "to": target.login, "by": lead.login})
         ticket.owner, ticket.assigned_at = target, now
         if ticket.status == "new":
             ticket.status = "open"

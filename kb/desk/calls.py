@@ -21,9 +21,11 @@ from kb.db.engine import Database
 from kb.desk.customers import checked_request, customer_for
 from kb.desk.intake import Intake
 from kb.desk.records import MAX_ARTICLE_ID, MAX_TEXT, Clock, acting_operator, record_event, run_change
+from kb.desk.rules import TicketRules
 from kb.desk.shapes import summary
 from kb.desk.tables import Customer, Ticket
 from kb.desk.workflow import Workflow
+from kb.desk.workhours import add_working_time, parse_schedule
 from kb.errors import InvalidInput
 from kb.text import text_problem
 
@@ -36,8 +38,9 @@ class Calls:
     """Registering a call and looking up a caller's earlier tickets (a part of `Desk`): the ticket is
     made by `intake` and solved or passed on by `workflow`, in the call's one transaction."""
 
-    def __init__(self, db: Database, clock: Clock, intake: Intake, workflow: Workflow):
-        self.db, self.clock, self.intake, self.workflow = db, clock, intake, workflow
+    def __init__(self, db: Database, rules: TicketRules, clock: Clock, intake: Intake, workflow: Workflow):
+        self.db, self.rules, self.clock, self.intake, self.workflow = db, rules, clock, intake, workflow
+        self.schedule = parse_schedule(rules.working_hours, rules.timezone)
 
     def register_call(self, login: str, question: str, *, email: str | None = None, phone: str | None = None,
                       name: str = "", channel: str = "phone", outcome: str = "answered",
@@ -74,10 +77,13 @@ class Calls:
         # The call is worked at the tier of whoever took it: passed on from tier 2, it goes to tier 3.
         ticket = self.intake.new_ticket(session, customer, request, now, tier=operator.tier)
         record_event(session, ticket, "created", now, actor="operator", operator=operator,
-                     note=f"via {ticket.channel}, registered by {operator.login}")
+                     params={"channel": ticket.channel, "registered_by": operator.login})
         record_event(session, ticket, "assigned", now, actor="operator", operator=operator, owner_id=None,
-                     note=f"registered by {operator.login}")
+                     params={"how": "registered", "to": operator.login})
         ticket.owner, ticket.status, ticket.assigned_at = operator, "open", now
+        if outcome != "answered":
+            # The customer was spoken to: the channel's minutes do not apply, the call-back's target does.
+            ticket.first_response_due = add_working_time(now, self.rules.callback_hours, self.schedule)
         session.flush()
         if outcome == "answered":
             self.workflow.solve_in(session, ticket.number, operator.login, answer, article_id, now)

@@ -35,7 +35,7 @@ class Desk:
         workflow = Workflow(db, clock, routing)
         intake = Intake(db, self.rules, clock, routing, queue, embed)
         board = Board(db, self.rules, clock)
-        calls = Calls(db, clock, intake, workflow)
+        calls = Calls(db, self.rules, clock, intake, workflow)
         # What the desk does, each by the part that does it.
         self.create_ticket, self.add_details, self.rate = intake.create_ticket, intake.add_details, intake.rate
         self.take, self.comment = workflow.take, workflow.comment

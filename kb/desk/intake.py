@@ -40,6 +40,7 @@ MAX_JOINED_DETAILS = 20_000
 # The duplicate check compares with no more than this many of the contact's latest open tickets.
 MAX_CANDIDATES = 20
 _RATINGS = ("1", "2", "3", "4", "5")
+LOW_RATING = 2  # a rating this low or lower reopens the ticket for its owner to follow up
 
 
 class Intake:
@@ -134,7 +135,7 @@ class Intake:
 
     def _create(self, session, customer: Customer, request: dict, now: datetime) -> dict:
         ticket = self.new_ticket(session, customer, request, now)
-        record_event(session, ticket, "created", now, actor="customer", note=f"via {ticket.channel}")
+        record_event(session, ticket, "created", now, actor="customer", params={"channel": ticket.channel})
         self.routing.auto_assign(session, ticket, now)
         return dict(summary(ticket), token=ticket.token, joined=False)
 
@@ -166,7 +167,7 @@ class Intake:
         _append_details(ticket, text)
         record_event(session, ticket, "commented", now, actor="customer", note=text)
         if ticket.status == "solved":
-            record_event(session, ticket, "reopened", now, actor="customer", note="the customer wrote again")
+            record_event(session, ticket, "reopened", now, actor="customer", params={"why": "wrote_again"})
             ticket.solved_at = None
             ticket.flagged_at = None
             ticket.due_at = now + timedelta(hours=self.rules.tier_deadline(ticket.tier))
@@ -175,7 +176,8 @@ class Intake:
         return self.queue.status_of(session, ticket, now)
 
     def rate(self, token: str, rating, now: datetime | None = None) -> dict:
-        """The customer rates the answer (1-5); that closes the ticket."""
+        """The customer rates the answer (1-5); that closes the ticket, unless the rating is low
+        (LOW_RATING or under): then it opens again for its owner to follow up."""
         token = checked_token(token)
         # A whole number, or one digit as an HTML form sends it; never a float, bool or other text.
         if isinstance(rating, str) and rating in _RATINGS:
@@ -194,6 +196,14 @@ class Intake:
         record_event(session, ticket, "rated", now, actor="customer", note=str(rating))
         ticket.rating = rating
         ticket.status = "closed"
+        if rating <= LOW_RATING:
+            # An unhappy customer is not a closed case: the ticket goes back to whoever answered it,
+            # with the tier's deadline to follow up (README, "Tickets").
+            record_event(session, ticket, "reopened", now, actor="customer",
+                         params={"why": "low_rating", "rating": rating})
+            ticket.status = "open" if ticket.owner_id else "new"
+            ticket.solved_at = ticket.flagged_at = None
+            ticket.due_at = now + timedelta(hours=self.rules.tier_deadline(ticket.tier))
         return self.queue.status_of(session, ticket, now)
 
 

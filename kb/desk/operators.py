@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from kb.db.engine import Database
 from kb.desk.passwords import WEAKNESSES, hash_password, needs_rehash, verify_nobody, verify_password, weakness
-from kb.desk.tables import ROLES, TIERS, Operator
+from kb.desk.tables import ROLES, TIERS, UNSOLVED, Operator, Ticket
 from kb.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from kb.text import text_problem
 
@@ -127,7 +127,9 @@ def update_operator(db: Database, login: str, *, name: str | None = None, tier: 
                     acting: str | None = None) -> dict:
     """An admin changes an operator: name, tier, role, active, or a new password (a reset).
 
-    An admin cannot deactivate or demote themselves: someone must be left to let people in."""
+    An admin cannot deactivate or demote themselves: someone must be left to let people in. Deactivating
+    someone returns their unsolved tickets to their tiers' queues (`returned_tickets`), in the same
+    transaction."""
     if tier is not None and tier not in TIERS:
         raise InvalidInput(f"the tier must be one of {TIERS}")
     if role is not None and role not in ROLES:
@@ -149,6 +151,8 @@ def update_operator(db: Database, login: str, *, name: str | None = None, tier: 
             operator.tier = tier
         if role is not None:
             operator.role = role
+        if active is False and operator.active:
+            returned_tickets(session, operator, datetime.now(timezone.utc).replace(tzinfo=None))
         if active is not None:
             if not active:
                 operator.session_generation += 1  # a reactivation must not bring the old sessions back
@@ -159,6 +163,20 @@ def update_operator(db: Database, login: str, *, name: str | None = None, tier: 
         return operator_dict(operator)
 
     return db.run(work)
+
+
+def returned_tickets(session, operator: Operator, now: datetime) -> list[int]:
+    """Give up every unsolved ticket `operator` holds: each goes back to its tier's queue (new, no
+    owner), with an "assigned" event saying so. The numbers of those returned."""
+    from kb.desk.records import record_event  # records looks operators up here: imported when used
+
+    tickets = session.scalars(select(Ticket).where(Ticket.owner_id == operator.id, Ticket.status.in_(UNSOLVED))
+                              .order_by(Ticket.number)).all()
+    for ticket in tickets:
+        record_event(session, ticket, "assigned", now, actor="system", params={"how": "returned", "from": operator.login})
+        ticket.owner, ticket.status, ticket.assigned_at = None, "new", None
+    session.flush()
+    return [ticket.number for ticket in tickets]
 
 
 def _check_new_password(password) -> None:

@@ -96,7 +96,8 @@ class Queue:
         def work(session):
             ticket = ticket_by_number(session, number)
             customer = ticket.customer
-            return dict(summary(ticket), details=ticket.details, answer=ticket.answer,
+            # The token: operators give a customer who called the link to their request page.
+            return dict(summary(ticket), token=ticket.token, details=ticket.details, answer=ticket.answer,
                         article_id=ticket.article_id, search_query=ticket.search_query, rating=ticket.rating,
                         customer={"name": customer.name, "email": customer.email, "phone": customer.phone},
                         owner_name=ticket.owner.name if ticket.owner else None,
@@ -104,7 +105,7 @@ class Queue:
                         events=[{"kind": e.kind, "at": e.at, "actor": e.actor,
                                  "operator": e.operator.login if e.operator else None,
                                  "operator_name": e.operator.name if e.operator else None,
-                                 "tier": e.tier, "note": e.note, "late": e.late,
+                                 "tier": e.tier, "note": e.note, "params": e.params or {}, "late": e.late,
                                  "first_response": e.first_response} for e in ticket.events])
 
         return self.db.run(work, write=False)
@@ -121,8 +122,8 @@ def customer_messages(ticket: Ticket) -> list[dict]:
             messages.append({"at": event.at, "author": "customer", "name": None, "text": text, "article_id": None,
                              "answer": False})
         elif event.kind in ("commented", "solved") and event.actor == "operator":
-            text, article_id = event.note, None
-            if event.kind == "solved":  # "answer\narticle: id", either part optional (Workflow.solve_in)
+            text, article_id = event.note, (event.params or {}).get("article")
+            if event.kind == "solved" and event.params is None:  # before 0007: "answer\narticle: id"
                 head, _, last = text.rpartition("\n")
                 if last.startswith(ARTICLE_NOTE):
                     text, article_id = head, last.removeprefix(ARTICLE_NOTE)

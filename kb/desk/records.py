@@ -84,11 +84,14 @@ def checked_number(number) -> int:
 
 
 def record_event(session, ticket: Ticket, kind: str, now: datetime, *, actor: str, operator: Operator | None = None,
-           owner_id: int | None | bool = False, note: str = "", first_response=False, late=False) -> None:
-    """Record one event; `owner_id` defaults to the ticket's owner before the change."""
+           owner_id: int | None | bool = False, note: str = "", params: dict | None = None, first_response=False,
+           late=False) -> None:
+    """Record one event; `owner_id` defaults to the ticket's owner before the change. `note` is what a
+    person wrote; what the desk did goes in `params` (logins, tiers, article ids), never as English
+    text, so each reader's page words it in their language (webapp.staff.history)."""
     session.add(TicketEvent(ticket=ticket, kind=kind, at=now, actor=actor, operator=operator,
                             owner_id=ticket.owner_id if owner_id is False else owner_id, tier=ticket.tier,
-                            note=note, first_response=first_response, late=late))
+                            note=note, params=params or None, first_response=first_response, late=late))
 
 
 def ticket_by_number(session, number) -> Ticket:

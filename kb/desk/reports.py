@@ -4,8 +4,9 @@ Who gets the credit or the blame for each event:
 - solved, passed on, first response: the operator who did it;
 - escalated by deadline, rating: the operator who owned the ticket at that moment;
 - deadline breaches: late first responses and late solutions (by whoever gave them) plus
-  escalations by deadline (to the owner). A ticket that nobody owned counts for its tier and
-  channel only.
+  escalations by deadline (to the owner), plus each ticket still open past its next deadline when
+  that deadline fell in the month (to whoever holds it now; not one already flagged at the top tier,
+  whose escalation counted). A ticket that nobody owned counts for its tier and channel only.
 """
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from kb.db.engine import Database
-from kb.desk.tables import CHANNELS, TIERS, Operator, Ticket, TicketEvent
+from kb.desk.deadlines import next_deadline
+from kb.desk.records import utcnow
+from kb.desk.shapes import summary
+from kb.desk.tables import CHANNELS, TIERS, UNSOLVED, Operator, Ticket, TicketEvent
 from kb.errors import InvalidInput
 
 COLUMNS = ("received", "solved", "passed_on", "escalated", "breaches",
@@ -64,18 +69,20 @@ def _median(values):
     return round(statistics.median(values), 1) if values else None
 
 
-def monthly_report(db: Database, month: str) -> dict:
-    """Per operator, per tier and per channel, for the events of one calendar month (UTC)."""
+def monthly_report(db: Database, month: str, now: datetime | None = None) -> dict:
+    """Per operator, per tier and per channel, for the events of one calendar month (UTC), and the
+    tickets open at `now` whose deadline passed in that month."""
     start, end = month_bounds(month)
+    cutoff = min(end, now or utcnow())
 
     def work(session):
         rows = session.execute(
             select(TicketEvent, Ticket.channel, Ticket.created_at).join(Ticket)
             .where(TicketEvent.at >= start, TicketEvent.at < end).order_by(TicketEvent.id)).all()
         names = dict(session.execute(select(Operator.id, Operator.login)).all())
-        return rows, names
+        return rows, names, _open_past_deadline(session, start, cutoff)
 
-    rows, names = db.run(work, write=False)
+    rows, names, overdue = db.run(work, write=False)
     by_operator, by_tier, by_channel = defaultdict(_Tally), defaultdict(_Tally), defaultdict(_Tally)
     for event, channel, created_at in rows:
         person = event.owner_id if event.kind in ("escalated", "rated") else event.operator_id
@@ -85,12 +92,27 @@ def monthly_report(db: Database, month: str) -> dict:
         _count(by_channel[channel], event, created_at, arrival="created")
         if event.kind in ("passed_on", "escalated") and event.tier < 3:  # at tier 3 escalation only flags
             by_tier[event.tier + 1].counts["received"] += 1
+    for ticket in overdue:  # an open breach is a breach before anyone gets round to the ticket
+        tallies = [by_tier[ticket["tier"]], by_channel[ticket["channel"]]]
+        if ticket["owner"]:
+            tallies.append(by_operator[ticket["owner"]])
+        for tally in tallies:
+            tally.counts["breaches"] += 1
     return {
         "month": month,
         "operators": [dict(login=login, **by_operator[login].row()) for login in sorted(by_operator)],
         "tiers": [dict(tier=tier, **by_tier[tier].row()) for tier in TIERS],
         "channels": [dict(channel=channel, **by_channel[channel].row()) for channel in CHANNELS],
     }
+
+
+def _open_past_deadline(session, start: datetime, cutoff: datetime) -> list[dict]:
+    """The unsolved tickets whose next deadline (kb.desk.deadlines) passed from `start` to `cutoff`;
+    a top-tier ticket already flagged is left out (its escalation event is the breach)."""
+    tickets = session.scalars(select(Ticket).options(joinedload(Ticket.owner)).where(
+        Ticket.status.in_(UNSOLVED), Ticket.flagged_at.is_(None),
+        (Ticket.due_at < cutoff) | (Ticket.first_response_at.is_(None) & (Ticket.first_response_due < cutoff)))).all()
+    return [row for row in map(summary, tickets) if start <= next_deadline(row)[1] < cutoff]
 
 
 def _count(tally: _Tally, event: TicketEvent, created_at: datetime, arrival: str) -> None:

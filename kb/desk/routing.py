@@ -35,7 +35,7 @@ class Routing:
                                                -o.seniority, o.id))
         ticket.owner, ticket.status, ticket.assigned_at = chosen, "open", now
         record_event(session, ticket, "assigned", now, actor="system", operator=chosen, owner_id=None,
-                     note=f"assigned to {chosen.login}")
+                     params={"how": "auto", "to": chosen.login})
 
     def move_up(self, session, ticket: Ticket, now: datetime) -> None:
         """The ticket goes to the next tier's queue, with that tier's deadline (and maybe an owner)."""
@@ -71,11 +71,13 @@ class Routing:
             return None
         hours = self.rules.tier_deadline(ticket.tier)
         why = f"not solved within {hours:g} h at tier {ticket.tier} (due {ticket.due_at:%Y-%m-%d %H:%M} UTC)"
+        params = {"hours": hours, "due": ticket.due_at.isoformat(timespec="minutes")}
         if ticket.tier >= 3:
-            record_event(session, ticket, "escalated", now, actor="system", note=f"{why}: flagged for the leads", late=True)
+            record_event(session, ticket, "escalated", now, actor="system", params=dict(params, flagged=True),
+                         late=True)
             ticket.flagged_at = now
         else:
-            record_event(session, ticket, "escalated", now, actor="system", note=f"{why}: moved to tier {ticket.tier + 1}",
+            record_event(session, ticket, "escalated", now, actor="system", params=dict(params, to_tier=ticket.tier + 1),
                          late=True)
             self.move_up(session, ticket, now)
         session.flush()

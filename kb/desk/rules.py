@@ -38,6 +38,9 @@ class TicketRules:
     """Deadlines, assignment, duplicate detection and working hours for tickets."""
 
     first_response_hours: dict[str, float] = _setting("first_response")
+    # A call registered for a call-back (or passed on): the customer has been spoken to, so the next
+    # contact is due within these working hours, not the channel's minutes.
+    callback_hours: float = _setting("callback")
     tier_deadline_hours: dict[int, float] = _setting("tier_deadlines")
     # Share of new tickets by seniority (years in the team); newcomers get fewer.
     seniority_weights: dict[int, float] = _setting("seniority_weights")

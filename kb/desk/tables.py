@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    JSON,
     Index,
     Integer,
     String,
@@ -124,7 +125,9 @@ class TicketEvent(Base):
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))  # who acted
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))  # who owned it just before
     tier: Mapped[int] = mapped_column(Integer)  # the tier it was at just before
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # what a person wrote (older rows: the desk's English too)
+    # What the desk did, by kind (kb.desk.records.record_event): rendered in the reader's language.
+    params: Mapped[dict | None] = mapped_column(JSON)
     first_response: Mapped[bool] = mapped_column(Boolean, default=False)
     late: Mapped[bool] = mapped_column(Boolean, default=False)  # done after its deadline
 

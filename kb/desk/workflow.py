@@ -6,7 +6,6 @@ from datetime import datetime
 from sqlalchemy import update
 
 from kb.db.engine import Database
-from kb.desk.notes import ARTICLE_NOTE
 from kb.desk.records import (
     MAX_ARTICLE_ID,
     MAX_TEXT,
@@ -52,7 +51,7 @@ class Workflow:
             owner = ticket.owner.login if ticket.owner else "someone"
             raise Conflict(f"ticket #{number} is already taken by {owner}")
         record_event(session, ticket, "assigned", now, actor="operator", operator=operator, owner_id=None,
-                     note=f"taken by {operator.login}")
+                     params={"how": "taken", "to": operator.login})
         return summary(ticket)
 
     def comment(self, number: int, login: str, note: str, *, waiting: bool = False,
@@ -76,8 +75,8 @@ class Workflow:
         ticket, operator = self._owned(session, number, login)
         if ticket.tier >= 3:
             raise Conflict(f"ticket #{number} is at the top tier: solve it or ask a lead")
-        record_event(session, ticket, "passed_on", now, actor="operator", operator=operator,
-                     note=f"to tier {ticket.tier + 1}: {note}")
+        record_event(session, ticket, "passed_on", now, actor="operator", operator=operator, note=note,
+                     params={"to_tier": ticket.tier + 1})
         self.routing.move_up(session, ticket, now)
         return summary(ticket)
 
@@ -92,8 +91,8 @@ class Workflow:
     def solve_in(self, session, number: int, login: str, answer: str | None, article_id: str | None,
                  now: datetime) -> dict:
         ticket, operator = self._owned(session, number, login)
-        note = "\n".join(filter(None, [answer, article_id and ARTICLE_NOTE + article_id]))
-        self._respond(session, ticket, operator, "solved", note, now, late=now > ticket.due_at)
+        self._respond(session, ticket, operator, "solved", answer or "", now, late=now > ticket.due_at,
+                      params={"article": article_id} if article_id else None)
         ticket.status, ticket.solved_at, ticket.answer, ticket.article_id = "solved", now, answer, article_id
         return summary(ticket)
 
@@ -107,10 +106,10 @@ class Workflow:
             raise NotAllowed(f"only the owner can do this; ticket #{number} belongs to {owner}")
         return ticket, operator
 
-    def _respond(self, session, ticket, operator, kind, note, now, late=False):
+    def _respond(self, session, ticket, operator, kind, note, now, late=False, params=None):
         first = ticket.first_response_at is None
         if first:
             ticket.first_response_at = now
             late = late or now > ticket.first_response_due
-        record_event(session, ticket, kind, now, actor="operator", operator=operator, note=note,
+        record_event(session, ticket, kind, now, actor="operator", operator=operator, note=note, params=params,
                      first_response=first, late=late)

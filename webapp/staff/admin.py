@@ -124,8 +124,8 @@ def operator(login):
     if generated:
         return _once(render_template("admin/password_once.html", operator=changed, password=generated, added=False))
     flash({"details": _("Saved."),
-           "deactivate": _("%(login)s is deactivated: they cannot sign in, and their sessions have ended.",
-                           login=changed["login"]),
+           "deactivate": _("%(login)s is deactivated: they cannot sign in, their sessions have ended, and their "
+                           "open tickets are back in their tiers' queues.", login=changed["login"]),
            "reactivate": _("%(login)s can sign in again.", login=changed["login"]),
            "password": _("The password is changed; %(login)s's other sessions have ended.",
                          login=changed["login"])}[action])

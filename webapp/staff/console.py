@@ -20,6 +20,7 @@ from webapp.core.articles import checked_article_id, render_body, translation_of
 from webapp.core.auth import DESK, allow
 from webapp.core.question_log import log_event, log_question
 from webapp.core.rate_limits import limit
+from webapp.core.security import public_url
 from webapp.core.services import services
 from webapp.staff.forms import CallForm
 
@@ -87,11 +88,21 @@ def _article(article_id: str | None) -> dict | None:
             "translation": translation_of(searcher, searcher.build.number[article_id], found)}
 
 
+def _last_call() -> dict | None:
+    """The call just registered, once, with its status link: the customer's only way to their request
+    (nothing is sent to them), so the operator reads it out or sends it. The link is looked up here,
+    not kept in the session cookie."""
+    last = session.pop(LAST_CALL, None)
+    if last is not None:
+        last = dict(last, status_url=public_url("status.status", token=services().desk.show(last["number"])["token"]))
+    return last
+
+
 def _call_form(form: CallForm, status: int = 200):
     """The call form alone (the fragment the page's script swaps in after posting)."""
     article = _article(form.article_id.data)
     return render_template("console/call_form.html", form=form, call_article=article,
-                           last_call=session.pop(LAST_CALL, None)), status
+                           last_call=_last_call()), status
 
 
 @bp.get("")
@@ -106,7 +117,7 @@ def index():
         log_question(query, response, "console", _operator())
     form = CallForm(formdata=None, question=query, search_query=query, article_id=article["id"] if article else "")
     return render_template("console/index.html", query=query, response=response, message=message,
-                           article=article, form=form, call_article=article, last_call=session.pop(LAST_CALL, None))
+                           article=article, form=form, call_article=article, last_call=_last_call())
 
 
 @bp.get("/results")

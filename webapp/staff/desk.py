@@ -23,6 +23,7 @@ from webapp.core.rate_limits import limit
 from webapp.core.services import services
 from webapp.staff.board import now_page
 from webapp.staff.deadlines import age, deadlines
+from webapp.staff.history import article_title, event_lines
 from webapp.staff.forms import PassOnForm, ReassignForm, ReplyForm, SolveForm, TakeForm
 
 bp = allow(DESK)(Blueprint("desk", __name__, url_prefix="/desk"))
@@ -64,6 +65,9 @@ def _error_text(exc: KBError) -> str:
 
 def ticket_page(number: int, *, error: str | None = None, status: int = 200, forms: dict | None = None):
     ticket = desk().show(number)  # NotFound: the 404 page
+    for event in ticket["events"]:
+        event.update(event_lines(event))
+    ticket["article_title"] = article_title(ticket["article_id"])
     now = utcnow()
     me = current_user
     unsolved = ticket["status"] in UNSOLVED
@@ -160,8 +164,8 @@ def solve(number):
             _known_article(article_id)
         desk().solve(number, current_user.login, answer=form.answer.data, article_id=article_id)
 
-    return _act(number, "solve", form, action, _("Ticket #%(number)s is solved; the customer sees the answer.",
-                                                  number=number))
+    return _act(number, "solve", form, action, _("Ticket #%(number)s is solved; the answer is on the customer's "
+                                                    "request page (nothing is sent to them).", number=number))
 
 
 @bp.post("/tickets/<int:number>/pass")

@@ -1,7 +1,8 @@
 // The operator console (webapp/staff/console.py): keyboard first, and fast. Every keystroke asks the
 // server for the results fragment (only the newest answer is drawn: fragments.js), ArrowUp/ArrowDown choose a result, Enter opens it beside its
 // operator notes, c (or Alt+C) copies the answer as plain text, l (or Alt+L) opens the other
-// language, r (or Alt+R) goes to the call form, Escape comes back to the search box. Everything the
+// language, Alt+R (or r outside a text field; the hint shows Alt+R, which also works from the search box,
+// where the operator is) goes to the call form, Escape comes back to the search box. Everything the
 // script fetches is the same markup the page renders without JavaScript.
 'use strict';
 document.documentElement.classList.add('js');
