@@ -20,7 +20,7 @@ from webapp.core.articles import checked_article_id, render_body, translation_of
 from webapp.core.auth import DESK, allow
 from webapp.core.question_log import log_event, log_question
 from webapp.core.rate_limits import limit
-from webapp.core.security import public_url
+from webapp.core.security import shown_url
 from webapp.core.services import services
 from webapp.staff.forms import CallForm
 
@@ -94,7 +94,7 @@ def _last_call() -> dict | None:
     not kept in the session cookie."""
     last = session.pop(LAST_CALL, None)
     if last is not None:
-        last = dict(last, status_url=public_url("status.status", token=services().desk.show(last["number"])["token"]))
+        last = dict(last, status_url=shown_url("status.status", token=services().desk.show(last["number"])["token"]))
     return last
 
 
