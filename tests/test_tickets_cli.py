@@ -53,7 +53,7 @@ def test_escalate_is_idempotent_and_report(kb, desk):
     month = utcnow().strftime("%Y-%m")
     text = kb("report", "--month", month).output
     assert "operators" in text and "tiers" in text and "channels" in text
-    rows = list(csv.DictReader(io.StringIO(kb("report", "--month", month, "--csv").output)))
+    rows = list(csv.DictReader(io.StringIO(kb("report", "--month", month, "--csv").output.removeprefix("\ufeff"))))
     tier1 = next(r for r in rows if r["group"] == "tier" and r["name"] == "1")
     assert tier1["escalated"] == "1" and tier1["breaches"] == "1" and tier1["solved"] == "0"
     bad = kb("report", "--month", "soon")
