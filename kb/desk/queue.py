@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from kb.db.engine import Database
-from kb.desk.notes import ARTICLE_NOTE, JOINED_NOTE
+from kb.desk.notes import ARTICLE_NOTE, JOINED_NOTE, RELATED_NOTE
 from kb.desk.operators import find_operator
 from kb.desk.records import Clock, checked_token, ticket_by_number, ticket_by_token
 from kb.desk.rules import TicketRules
@@ -101,6 +101,7 @@ class Queue:
                         customer={"name": customer.name, "email": customer.email, "phone": customer.phone},
                         owner_name=ticket.owner.name if ticket.owner else None,
                         other_tickets=[summary(t) for t in customer.tickets if t.id != ticket.id][-20:],
+                        related=related_numbers(ticket),
                         events=[{"kind": e.kind, "at": e.at, "actor": e.actor,
                                  "operator": e.operator.login if e.operator else None,
                                  "operator_name": e.operator.name if e.operator else None,
@@ -108,6 +109,13 @@ class Queue:
                                  "first_response": e.first_response} for e in ticket.events])
 
         return self.db.run(work, write=False)
+
+
+def related_numbers(ticket: Ticket) -> list[int]:
+    """The open tickets of the same contact that this one may repeat, as Intake noted when it came."""
+    created = next((e for e in ticket.events if e.kind == "created"), None)
+    lines = (created.note or "").splitlines() if created else []
+    return [int(line.removeprefix(RELATED_NOTE)) for line in lines if line.startswith(RELATED_NOTE)]
 
 
 def customer_messages(ticket: Ticket) -> list[dict]:

@@ -173,17 +173,9 @@ class TicketCreated(Shape):
     number: int
     token: str = Field(description="the secret the customer follows the request with")
     status: Status
-    joined: Literal[False]
+    joined: Literal[False] = Field(description="always false: a question never joins another request here")
     status_url: str = Field(description="the customer's status page")
     api_url: str = Field(description="the request's status in this API")
-
-
-class TicketJoined(Shape):
-    """The same customer asked the same thing while a request is open: the question was added to it.
-    Nothing about that request is shown (knowing an e-mail address proves nothing)."""
-
-    joined: Literal[True]
-    message: str
 
 
 class StatusMessage(Shape):
