@@ -11,9 +11,14 @@ _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-# Control characters (but tab and line breaks) and lone surrogates: no text a person typed has them,
-# PostgreSQL refuses NUL in text, and a lone surrogate cannot even be encoded as UTF-8.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# What no text a person typed has: control characters (C0 but tab and line breaks, DEL, and C1, which
+# terminals read as escapes), the bidirectional overrides and isolates (U+202E turns what a reader
+# sees around) and Unicode's noncharacters. UNTYPED_BMP is written as escapes so that the API's JSON
+# Schema patterns say the same (they cannot name lone surrogates, which cannot even be encoded as
+# UTF-8, nor the noncharacters past U+FFFF: those only the full filter adds).
+UNTYPED_BMP = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff"
+_PLANE_ENDS = "".join(chr(plane * 0x10000 + end) for plane in range(1, 17) for end in (0xFFFE, 0xFFFF))
+_UNPRINTABLE = re.compile("[" + UNTYPED_BMP + r"\ud800-\udfff" + _PLANE_ENDS + "]")
 
 # A term of the keyword index: letters and digits, with the parts of a code or name written with
 # `-`, `_`, `.` or `/` (E-4012, ERR_CONN, Wi-Fi, 24/7) kept together.

@@ -16,7 +16,7 @@ LEADS = {"lead", "admin"}
 EDITORS = {"editor", "admin"}
 ADMINS = {"admin"}
 
-PUBLIC = ("help.index", "help.search", "help.results", "help.topic", "help.ask", "help.joined",
+PUBLIC = ("help.index", "help.search", "help.results", "help.topic", "help.ask",
           "articles.article", "articles.vote", "status.status", "status.add_details", "status.rate",
           "api.search.search", "api.search.article", "api.search.health", "api.document.openapi", "api.document.docs",
           "api.tickets.create", "api.tickets.status", "api.tickets.add_details", "api.tickets.rate",

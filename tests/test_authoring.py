@@ -136,3 +136,18 @@ def test_a_completed_draft_is_found_by_a_new_wording_after_kb_index(small_kb, sm
                      encoding="utf-8")
     build_index(small_kb, small_index_dir)
     assert get_searcher(small_index_dir).search(question).results[0].id == draft.stem
+
+
+@pytest.mark.parametrize("bad", ["\u202egnipparw tfig", "gift\x85wrap", "gift \ufffe wrap"])
+def test_a_wording_or_a_title_a_person_could_not_type_is_refused_and_nothing_is_written(tmp_path, bad):
+    path = tmp_path / "cancel-order.md"
+    shutil.copy(SAMPLE_ARTICLES / "cancel-order.md", path)
+    before = path.read_bytes()
+    with pytest.raises(InvalidInput, match="control character"):
+        add_questions(path, ["a fine wording", bad])
+    assert path.read_bytes() == before
+    with pytest.raises(InvalidInput, match="control character"):
+        write_draft(tmp_path, bad, "en", ["gift wrap my order"])
+    with pytest.raises(InvalidInput, match="control character"):
+        write_draft(tmp_path, "Gift wrapping", "en", [bad])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cancel-order.md"]

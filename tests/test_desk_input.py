@@ -61,7 +61,8 @@ def test_the_channel_must_be_one_of_the_channels(desk, channel):
         desk.create_ticket("Where is my parcel?", email="ann@example.com", channel=channel, now=MONDAY)
 
 
-BAD_TEXT = ["nul \x00 byte", "bell \x07", "escape \x1b[31m", "delete \x7f", "lone \ud800 surrogate"]
+BAD_TEXT = ["nul \x00 byte", "bell \x07", "escape \x1b[31m", "delete \x7f", "lone \ud800 surrogate",
+            "C1 escape \x9b31m", "turned \u202e around", "nonchar \ufffe"]
 
 
 @pytest.mark.parametrize("field", ["question", "name", "email", "phone", "search_query", "details", "language"])

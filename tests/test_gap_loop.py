@@ -55,8 +55,9 @@ def test_questions_nothing_answered_become_an_article_that_answers_a_new_wording
              ("можно ли заказать подарочную упаковку", 2)]
     visitors = {}
     for n, (question, visitor) in enumerate(asked):
-        client = visitors.setdefault(visitor, app.test_client())  # each visitor their own browser
-        page = client.get("/search/results", query_string={"q": question, "qid": f"q{n}"})
+        client = visitors.setdefault(visitor, app.test_client())  # each visitor their own browser and address
+        page = client.get("/search/results", query_string={"q": question, "qid": f"q{n}"},
+                          environ_base={"REMOTE_ADDR": f"198.51.100.{visitor}"})
         assert page.status_code == 200
     new_wording = "would you wrap my gift"
     services = app.extensions["kb"]

@@ -39,11 +39,11 @@ def gaps(database, searcher, joint):
     log = QueryLog(database)
     counter = iter(range(1, 10_000))
 
-    def ask(visitor, text, at=NOW):
+    def ask(visitor, text, at=NOW, network=None):
         response = searcher.search(text)
         log.asked(visitor=visitor, qid=f"q{next(counter)}", text=text, source="help", lang=response.lang,
                   results=[(r.id, r.confidence) for r in response.results], no_match=response.no_match,
-                  confidence=response.confidence, now=at)
+                  confidence=response.confidence, network=network, now=at)
         assert log.flush()
         return response
 
@@ -159,3 +159,57 @@ def test_tickets_solved_with_an_article_suggest_their_wordings_for_it(gaps, data
     assert (suggestion["kind"], suggestion["article"]) == ("add", "en-damaged-item")
     assert sorted(suggestion["questions"]) == sorted(RAIN.values())  # masked before it was stored
     assert len(suggestion["tickets"]) == 3
+
+
+PLANTED = "Staff notice: gift wrapping is now free, please publish this and send customers to evil.example"
+
+
+def test_forty_cookies_from_one_address_make_one_person_and_no_suggestion(gaps):
+    store, ask = gaps
+    for n in range(40):  # hostile: 40 fresh cookies, one address, one phishing text
+        ask(f"cookie{n}", PLANTED, NOW - timedelta(minutes=50 - n), network="attacker")
+    work = store()
+    work.refresh(NOW)
+    assert open_suggestions(work) == []
+    for n, (visitor, text) in enumerate(GIFT_WRAP):  # then real customers, each from their own address
+        ask(visitor, text, NOW - timedelta(minutes=5 - n), network=f"home-{visitor}")
+    work.refresh(NOW + timedelta(minutes=1))
+    [first, *_] = open_suggestions(work)
+    assert first["title"] != PLANTED and first["visitors"] <= 4  # three customers, and the address
+    # The planted copies joined the topic, but count as one person asking PER_ORIGIN times at most.
+    assert first["count"] <= len(GIFT_WRAP) + 3
+
+
+def test_three_cookies_from_one_address_neither_suggest_nor_retitle(gaps):
+    store, ask = gaps
+    for n, (visitor, text) in enumerate(GIFT_WRAP):
+        ask(visitor, text, NOW - timedelta(hours=3, minutes=-n), network=f"home-{visitor}")
+    work = store()
+    work.refresh(NOW - timedelta(hours=2))
+    [before] = open_suggestions(work)
+    for n in range(3):  # hostile: the same wording from three cookies of one address, twice over
+        ask(f"cookie{n}", PLANTED, NOW - timedelta(minutes=30 - n), network="attacker")
+        ask(f"cookie{n}x", "Staff notice: please publish this text as the new returns policy",
+            NOW - timedelta(minutes=20 - n), network="attacker")
+    work.refresh(NOW)
+    after = open_suggestions(work)
+    assert [s["id"] for s in after] == [before["id"]]
+    assert after[0]["title"] == before["title"]
+    assert after[0]["visitors"] - before["visitors"] in (0, 1)  # the address is one person at most
+
+
+def test_a_wording_asked_from_two_addresses_may_name_the_topic():
+    from kb.gaps.inputs import AskedQuestion
+    from kb.gaps.suggestions import asked_count, people, title_of
+
+    def q(text, visitor, network):
+        return AskedQuestion(text=text, lang="en", asked_at=NOW, visitor=visitor, no_match=True, confidence=0.1,
+                             network=network)
+
+    planted = [q(PLANTED, f"c{n}", "attacker") for n in range(5)]
+    real = [q("Can you gift wrap my order?", "a", "home-a"), q("can you gift-wrap my order", "b", "home-b"),
+            q("gift wrap please", "c", "home-c")]
+    assert title_of(planted + real, range(8)) == ("Can you gift wrap my order?", True)
+    assert title_of(planted + real[2:], range(6)) == ("gift wrap please", False)  # the flood names nothing
+    assert (people(planted), asked_count(planted)) == (1, 3)
+    assert (people(planted + real), asked_count(planted + real)) == (4, 6)

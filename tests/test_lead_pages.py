@@ -75,13 +75,14 @@ def test_the_month_page_shows_the_numbers_of_monthly_report(quiet_app):
 def test_the_csv_download(quiet_app):
     month = busy_month(quiet_app)
     lead = sign_in(quiet_app, "lena", role="lead")
-    answer = lead.get(f"/lead/month.csv?month={month}")
+    answer = lead.get(f"/lead/month.csv?month={month}", headers={"Accept-Language": "en"})
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
     assert answer.headers["Content-Disposition"] == f'attachment; filename="tickets-{month}.csv"'
-    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
-    anna = next(r for r in rows if r["group"] == "operator" and r["name"] == "anna")
-    assert anna["month"] == month and anna["received"] == "3" and anna["solved"] == "1"
-    assert {r["name"] for r in rows if r["group"] == "tier"} == {"1", "2", "3"}
+    rows = list(csv.DictReader(io.StringIO(answer.get_data().decode("utf-8-sig"))))
+    anna = next(r for r in rows if r["Group"] == "Operator" and r["Name"] == "Anna Testova")
+    assert anna["Month"] == month and anna["Received"] == "3" and anna["Solved"] == "1"
+    assert {r["Name"] for r in rows if r["Group"] == "Tier"} == {"1", "2", "3"}
+    assert {r["Name"] for r in rows if r["Group"] == "Channel"} == {"web", "e-mail", "chat", "phone", "social"}
 
 
 def test_a_malformed_month_is_a_400_page(ticket_app):

@@ -12,6 +12,9 @@ MASKED = [
     ("contact a.b-c@sub.domain.co.uk", "a.b-c@sub.domain.co.uk", "[email]"),
     ("сменить e-mail с petrov@gmail", "petrov@gmail", "[email]"),  # half-typed
     ("почта маша@почта.рф", "маша@почта.рф", "[email]"),
+    ("пишите на ivan(at)mail.ru вечером", "ivan(at)mail.ru", "[email]"),  # written to dodge robots
+    ("write to ivan [at] mail [dot] ru please", "ivan [at] mail [dot] ru", "[email]"),
+    ("почта olga(собака)yandex.ru спасибо", "olga(собака)yandex.ru", "[email]"),
     # phone numbers
     ("перезвоните на +7 (912) 345-67-89", "+7 (912) 345-67-89", "[phone]"),
     ("мой номер 8 912 345 67 89, жду звонка", "8 912 345 67 89", "[phone]"),
@@ -26,12 +29,16 @@ MASKED = [
     ("phone +49 30 901820 after 6pm", "+49 30 901820", "[phone]"),
     ("reach me at 415.555.0132", "415.555.0132", "[phone]"),
     ("ph: +33 1 42 68 53 00", "+33 1 42 68 53 00", "[phone]"),
+    ("звоните 8/912/345/67/89 вечером", "8/912/345/67/89", "[phone]"),
+    ("номер 8 9 1 2 3 4 5 6 7 8 9 жду", "8 9 1 2 3 4 5 6 7 8 9", "[phone]"),
     # card numbers (Luhn-valid)
     ("card 4111 1111 1111 1111 was charged twice", "4111 1111 1111 1111", "[card]"),
     ("карта 5500-0000-0000-0004 заблокирована", "5500-0000-0000-0004", "[card]"),
     ("списали с карты 4111111111111111", "4111111111111111", "[card]"),
     ("amex 3782 822463 10005 refund", "3782 822463 10005", "[card]"),
     ("мир 2200 0000 0000 0004 не проходит", "2200 0000 0000 0004", "[card]"),
+    ("card 4111.1111.1111.1111 declined", "4111.1111.1111.1111", "[card]"),
+    ("карта 4111/1111/1111/1111 не проходит", "4111/1111/1111/1111", "[card]"),
     # passports, IBAN, SNILS
     ("паспорт 4510 123456 выдан", "4510 123456", "[passport]"),
     ("паспорт серия 45 10 № 123456", "45 10 № 123456", "[passport]"),
@@ -66,6 +73,15 @@ KEPT = [
     "return within 14 days, 30% off",
     "трек-номер RA123456785RU",
     "how do I pay with @username on telegram",
+    # the new separators and spellings must not catch order numbers, dates, sizes and plain words
+    "заказ 12345 от 12/03/2024 не пришёл",
+    "заказ 12345 пришёл 12.03.2024 в 15:30",
+    "с 01.02.2024 по 03.04.2024 не было доставки",
+    "order 1234/5678/9012/3456 is late",  # grouped like a card, not Luhn-valid
+    "order 1234.5678.9012.3456 is late",
+    "размеры 1 2 3 4 5 6 в наличии",
+    "meet me (at) the office at 5",
+    "version 2.3.1/4 build 2024/01/15",
 ]
 
 

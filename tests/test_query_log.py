@@ -307,3 +307,24 @@ def test_in_a_real_browser_typing_is_one_question_and_a_pause_starts_another(ser
     assert [r["text"] for r in logged] == ["how do I return an item", "when will my parcel arrive"]
     assert logged[0]["opened"] is None
     assert (logged[1]["opened"], logged[1]["opened_pos"], logged[1]["vote"]) == (article, 1, False)
+
+
+def test_the_address_is_kept_hashed_beside_the_cookie_so_fresh_cookies_are_not_fresh_people(app):
+    # Hostile: 40 fresh browsers (cookies) from one address, then one from another address.
+    for n in range(40):
+        app.test_client().get("/search/results", query_string={"q": "staff notice", "qid": f"c{n}"},
+                              environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    app.test_client().get("/search/results", query_string={"q": "staff notice", "qid": "d1"},
+                          environ_base={"REMOTE_ADDR": "198.51.100.2"})
+    logged = rows(app)
+    assert len({r["visitor"] for r in logged}) == 41
+    assert len({r["network"] for r in logged}) == 2 and all(len(r["network"]) == 32 for r in logged)
+    assert not any("203.0.113.7" in r["network"] or "198.51.100.2" in r["network"] for r in logged)
+
+
+def test_an_ipv6_address_counts_by_its_64():
+    from kb.analytics.log import network_ref
+
+    same = {network_ref("s", "2001:db8:1:2::1"), network_ref("s", "2001:db8:1:2:ffff::9")}
+    assert len(same) == 1 and network_ref("s", "2001:db8:1:3::1") not in same
+    assert network_ref("s", "::ffff:203.0.113.7") == network_ref("s", "203.0.113.7") != network_ref("t", "203.0.113.7")

@@ -57,9 +57,9 @@ def row(received, solved, passed_on, escalated, breaches, first_response, soluti
 
 def test_per_operator(march):
     assert march["operators"] == [
-        dict(login="anna", **row(2, 1, 1, 0, 1, 65.0, 2.0, 5.0)),
-        dict(login="boris", **row(1, 1, 0, 1, 2, 90.0, 1.5, None)),
-        dict(login="viktor", **row(2, 2, 0, 0, 1, 1380.0, 14.0, 3.0)),
+        dict(login="anna", name="Anna", **row(2, 1, 1, 0, 1, 65.0, 2.0, 5.0)),
+        dict(login="boris", name="Boris", **row(1, 1, 0, 1, 2, 90.0, 1.5, None)),
+        dict(login="viktor", name="Viktor", **row(2, 2, 0, 0, 1, 1380.0, 14.0, 3.0)),
     ]
 
 
@@ -82,10 +82,12 @@ def test_per_channel(march):
 
 
 def test_csv_has_one_row_per_operator_tier_and_channel(march):
-    lines = report_csv(march).splitlines()
+    text = report_csv(march)
+    assert text.startswith("\ufeff") and text.endswith("\r\n")
+    lines = text.removeprefix("\ufeff").splitlines()
     assert lines[0] == ("month,group,name,received,solved,passed_on,escalated,breaches,"
                         "median_first_response_minutes,median_solution_hours,average_rating")
-    assert lines[1] == "2025-03,operator,anna,2,1,1,0,1,65.0,2.0,5.0"
+    assert lines[1] == "2025-03,operator,Anna,2,1,1,0,1,65.0,2.0,5.0"  # the name, not the login
     assert len(lines) == 1 + 3 + 3 + 5
     assert lines[-1] == "2025-03,channel,social,1,0,0,0,0,,,"
 

@@ -30,8 +30,9 @@ def shown_only_escaped(html: str, where: str) -> None:
 def visited(app, sample_index):
     """The app after three visitors asked about gift wrapping (which no article answers), one of them
     sent the question form and voted an article not helpful; the gap finder has run over it."""
-    for question in GIFT_WRAP:
-        visitor = app.test_client()  # each a visitor of its own
+    for n, question in enumerate(GIFT_WRAP):
+        visitor = app.test_client()  # each a visitor of its own, from an address of its own
+        visitor.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
         assert visitor.get("/search", query_string={"q": question}).status_code == 200
     posted = visitor.post("/ask", data={**FORM, "csrf_token": csrf_of(visitor, "/ask")})
     assert posted.status_code == 303, posted.get_data(as_text=True)[:500]

@@ -53,8 +53,19 @@ def test_escalate_is_idempotent_and_report(kb, desk):
     month = utcnow().strftime("%Y-%m")
     text = kb("report", "--month", month).output
     assert "operators" in text and "tiers" in text and "channels" in text
-    rows = list(csv.DictReader(io.StringIO(kb("report", "--month", month, "--csv").output)))
+    rows = list(csv.DictReader(io.StringIO(kb("report", "--month", month, "--csv").output.removeprefix("\ufeff"))))
     tier1 = next(r for r in rows if r["group"] == "tier" and r["name"] == "1")
     assert tier1["escalated"] == "1" and tier1["breaches"] == "1" and tier1["solved"] == "0"
     bad = kb("report", "--month", "soon")
     assert bad.exit_code == 1 and "2025-03" in bad.output
+
+
+def test_a_note_a_person_could_not_type_is_refused_and_never_printed(kb, desk):
+    assert kb("operators", "add", "anna", "--name", "Anna", "--role", "lead", "--password", "long-password").exit_code == 0
+    number = desk.create_ticket("Where is my parcel?", email="ann@example.com")["number"]
+    kb("tickets", "take", str(number), "--as", "anna")
+    for note in ("courier \x9b2J late", "courier \x85", "\u202eetal reiruoc", "courier \ufffe"):
+        refused = kb("tickets", "pass", str(number), "--as", "anna", "--note", note)
+        assert refused.exit_code == 1 and "control character" in refused.output, refused.output
+    shown = kb("tickets", "show", str(number)).output
+    assert "passed_on" not in shown and not any("\x80" <= c <= "\x9f" or c in "\u202e\ufffe" for c in shown)

@@ -91,7 +91,7 @@ def test_odd_json_for_a_rating_is_400(api, guarded, body):
 
 @pytest.mark.parametrize("field", TEXT_FIELDS)
 def test_control_characters_in_any_ticket_field_are_400(api, guarded, field):
-    for char in ("\x00", "\x07", "\x1b", "\x7f"):
+    for char in ("\x00", "\x07", "\x1b", "\x7f", "\x85", "\x9b", "\ufffe", "\u202e"):
         assert_invalid(post_raw(api, "/api/v1/tickets", body_with(field, json.dumps(f"ann{char}"))), f'"{field}"')
 
 
@@ -126,7 +126,7 @@ def test_status_page_forms_without_their_csrf_token_are_refused(api, ticket_app,
 
 
 def test_control_characters_in_the_status_page_forms_are_400(api, ticket_app, token):
-    for text in ("Order\x0012345", "\x1b[31mred", "bell\x07"):
+    for text in ("Order\x0012345", "\x1b[31mred", "bell\x07", "next line\x85", "\u202eder ro", "odd \ufffe"):
         sent = api.post(f"/tickets/{token}/details", data=with_csrf(api, token, text=text))
         assert sent.status_code == 400 and "control character" in sent.get_data(as_text=True)
     for rating in ("4\x00", "\x00", "4.5", "true", "1e400", "", "6"):
@@ -151,7 +151,7 @@ def test_the_status_page_rating_form_hands_the_desk_a_whole_number(api, ticket_a
 
 def test_control_characters_in_the_search_query_are_400(app_without_index):
     client = app_without_index.test_client()
-    for q in ("where\x00", "\x1b[2J", "a\x7fb"):
+    for q in ("where\x00", "\x1b[2J", "a\x7fb", "where\x85", "\x9b2J", "a\ufffe", "\u202ewhere"):
         response = client.get("/api/v1/search", query_string={"q": q})
         assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_query"
 

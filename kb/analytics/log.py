@@ -26,6 +26,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import hmac
+import ipaddress
 import queue
 import sys
 import threading
@@ -53,6 +54,20 @@ def utcnow() -> datetime:
 def visitor_ref(secret: str, ident: str) -> str:
     """The stored reference of a visitor: an HMAC of their random browser id, salted with the secret key."""
     return hmac.new(secret.encode(), ident.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def network_ref(secret: str, address: str) -> str:
+    """The stored reference of where a question came from: an HMAC, salted with the secret key, of
+    the address (an IPv6 address by its /64, which one household or phone holds whole)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+        if parsed.version == 6 and parsed.ipv4_mapped is None:
+            address = str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+        elif parsed.version == 6:
+            address = str(parsed.ipv4_mapped)
+    except ValueError:
+        pass
+    return hmac.new(secret.encode(), f"network:{address}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def clean_text(text: str) -> str:
@@ -99,12 +114,14 @@ class QueryLog:
             self.dropped += 1
 
     def asked(self, *, visitor: str, qid: str, text: str, source: str, lang: str | None, results, no_match: bool,
-              confidence: float, now: datetime | None = None) -> None:
-        """A search: `results` is [(article_id, confidence), ...] best first (the first 5 are kept)."""
+              confidence: float, network: str | None = None, now: datetime | None = None) -> None:
+        """A search: `results` is [(article_id, confidence), ...] best first (the first 5 are kept);
+        `network`, the asker's address as `network_ref` hashes it."""
         text = clean_text(text)
         if not text or source not in SOURCES:
             return
-        self._put({"kind": "asked", "visitor": visitor[:80], "qid": qid[:MAX_QID], "text": text,
+        self._put({"kind": "asked", "visitor": visitor[:80], "network": network and network[:32],
+                   "qid": qid[:MAX_QID], "text": text,
                    "source": source, "lang": (lang or None) and lang[:2], "no_match": bool(no_match),
                    "confidence": float(confidence),
                    "results": [[str(a), round(float(c), 4)] for a, c in list(results)[:TOP]],
@@ -212,8 +229,8 @@ class QueryLog:
                 merged.append(event)
         for event in merged:
             if event["kind"] == "asked":
-                values = {k: event[k] for k in ("visitor", "qid", "text", "source", "lang", "no_match",
-                                                "confidence", "results")}
+                values = {k: event.get(k) for k in ("visitor", "network", "qid", "text", "source", "lang",
+                                                    "no_match", "confidence", "results")}
                 statement = insert(Question).values(**values, asked_at=event.get("first", event["at"]),
                                                     updated_at=event["at"])
                 changed = {k: statement.excluded[k] for k in ("text", "lang", "no_match", "confidence", "results",
@@ -251,7 +268,7 @@ class QueryLog:
 
     # --- reading ------------------------------------------------------------------------------------
     def between(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
-        """The questions asked in [since, until), oldest first, as dicts: id, text, lang, source, visitor,
+        """The questions asked in [since, until), oldest first, as dicts: id, text, lang, source, visitor, network,
         asked_at, updated_at, no_match, confidence, results [(article_id, confidence), ...], opened,
         opened_pos, vote (True/False/None), ticket (number or None)."""
         query = select(Question).order_by(Question.asked_at, Question.id)
@@ -261,7 +278,7 @@ class QueryLog:
             query = query.where(Question.asked_at < _naive(until))
 
         def read(session) -> list[dict]:
-            return [{"id": q.id, "text": q.text, "lang": q.lang, "source": q.source, "visitor": q.visitor,
+            return [{"id": q.id, "text": q.text, "lang": q.lang, "source": q.source, "visitor": q.visitor, "network": q.network,
                      "asked_at": q.asked_at, "updated_at": q.updated_at, "no_match": q.no_match,
                      "confidence": q.confidence, "results": [(a, c) for a, c in q.results or []],
                      "opened": q.opened, "opened_pos": q.opened_pos, "vote": q.vote, "ticket": q.ticket}

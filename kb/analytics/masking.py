@@ -20,11 +20,16 @@ SNILS = "[snils]"
 
 # Anything of the form name@...: a half-typed address (`ivan@mail`) is masked too.
 _EMAIL = re.compile(r"[\w.+%-]+@[\w.-]*", re.UNICODE)
+# An address written to dodge robots: ivan(at)mail.ru, ivan [at] mail [dot] ru, ivan(собака)mail.ru.
+_EMAIL_SPELT = re.compile(r"[\w.+%-]+\s?[(\[{<]\s?(?:at|собака)\s?[)\]}>]\s?"
+                          r"[\w-]+(?:(?:\.|\s?[(\[{<]\s?(?:dot|точка)\s?[)\]}>]\s?)[\w-]+)+", re.IGNORECASE)
 # Letters glued to digits with no separator are not a number of ours (a model name, a code).
 _EDGE_L = r"(?<![\w+])"
 _EDGE_R = r"(?!\w)"
-# 13–19 digits in groups separated by single spaces or dashes.
+# 13–19 digits in groups separated by single spaces or dashes; or four groups of four joined by the
+# same dot or slash (4111.1111.1111.1111), a shape no date or amount has.
 _CARD = re.compile(_EDGE_L + r"\d(?:[ -]?\d){12,18}" + _EDGE_R)
+_CARD_DOTTED = re.compile(_EDGE_L + r"\d{4}([./])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?" + _EDGE_R)
 _IBAN = re.compile(r"(?<!\w)[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?" + _EDGE_R)
 # A Russian passport as people write it: series of 4 digits (or 2+2) and a number of 6, with a
 # "№" or nothing between; or the 10 digits run together after the word passport/паспорт.
@@ -32,9 +37,9 @@ _PASSPORT = re.compile(r"(?<![\w+])\d{2} ?\d{2}(?: ?№ ?| )\d{6}" + _EDGE_R)
 _PASSPORT_WORD = re.compile(r"((?:паспорт\w*|passport)\D{0,20}?)(?<!\d)\d{10}(?!\d)", re.IGNORECASE)
 _SNILS = re.compile(_EDGE_L + r"\d{3}-\d{3}-\d{3}[ -]\d{2}" + _EDGE_R)
 # Phones: an optional + and country code, an optional (area code), then groups of digits joined by
-# spaces, dashes or dots; 10 to 15 digits in all (so `8 912 345 67 89`, `+7 (912) 345-67-89`,
-# `89123456789`, `+44 20 7946 0958`, `+1 (415) 555-0132`).
-_PHONE = re.compile(r"(?<![\w+])(?:\+\s?)?\d{1,4}(?:[\s.-]?\(\d{1,5}\))?(?:[\s.-]?\d{1,5}){1,6}" + _EDGE_R)
+# spaces, dashes, dots or slashes, even one digit a group; 10 to 15 digits in all (so `8 912 345 67 89`,
+# `+7 (912) 345-67-89`, `89123456789`, `8/912/345/67/89`, `8 9 1 2 3 4 5 6 7 8 9`, `+44 20 7946 0958`).
+_PHONE = re.compile(r"(?<![\w+])(?:\+\s?)?\d{1,4}(?:[\s./-]?\(\d{1,5}\))?(?:[\s./-]?\d{1,5}){1,14}" + _EDGE_R)
 # A local number with its area code in brackets and no country code: (495) 123-45-67.
 _PHONE_LOCAL = re.compile(r"\(\d{3,5}\)\s?\d{1,4}(?:[\s.-]?\d{1,4}){1,4}" + _EDGE_R)
 
@@ -80,8 +85,10 @@ def mask(text: str | None) -> str | None:
     if not text:
         return text
     text = _EMAIL.sub(EMAIL, text)
+    text = _EMAIL_SPELT.sub(EMAIL, text)
     text = _IBAN.sub(lambda m: IBAN if sum(c.isdigit() for c in m.group(0)) >= 10 else m.group(0), text)
     text = _CARD.sub(_card, text)
+    text = _CARD_DOTTED.sub(_card, text)
     text = _SNILS.sub(SNILS, text)
     text = _PASSPORT_WORD.sub(lambda m: m.group(1) + PASSPORT, text)
     text = _PASSPORT.sub(PASSPORT, text)

@@ -24,6 +24,7 @@ class Question(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visitor: Mapped[str] = mapped_column(String(80))  # salted hash of the browser, or operator:<id>
+    network: Mapped[str | None] = mapped_column(String(32))  # salted hash of the address (its /64 for IPv6)
     qid: Mapped[str] = mapped_column(String(40))  # the question's id from the page (keystrokes share it)
     text: Mapped[str] = mapped_column(Text)  # masked
     lang: Mapped[str | None] = mapped_column(String(2))  # the question's language as the search saw it

@@ -9,13 +9,12 @@ towards zero when few have read it; the questions that led to it (from the log, 
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 
 from kb.analytics.figures import LEADING, question_figures, share
 from kb.analytics.log import QueryLog
 from kb.analytics.votes import Votes
+from kb.csv_files import csv_text
 from kb.desk.reports import tickets_per_day
 from kb.errors import InvalidInput
 
@@ -111,15 +110,11 @@ def table_rows(report: dict, name: str) -> list[dict]:
     return report[name]
 
 
-def table_csv(report: dict, name: str) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    columns = TABLES[name] if name in TABLES else ()
+def table_csv(report: dict, name: str, words: dict[str, str] | None = None) -> str:
+    """One CSV table; `words` are the reader's words for its columns (without them, the keys)."""
     rows = table_rows(report, name)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    return out.getvalue()
+    columns = TABLES[name]
+    return csv_text([(words or {}).get(c, c) for c in columns], [[_cell(row.get(c)) for c in columns] for row in rows])
 
 
 def _cell(value):

@@ -18,7 +18,7 @@ import yaml
 
 from kb.articles.parsing import LANGUAGES, parse_article
 from kb.errors import Conflict, InvalidInput, NotFound
-from kb.text import same_text
+from kb.text import same_text, text_problem
 
 _TOP_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
 _QUESTIONS = re.compile(r"^questions\s*:(?P<rest>.*)$")
@@ -36,6 +36,10 @@ def _yaml_item(text: str) -> str:
 def _checked_wordings(wordings) -> list[str]:
     if not isinstance(wordings, (list, tuple)) or not all(isinstance(w, str) for w in wordings):
         raise InvalidInput("the wordings must be a list of texts")
+    # Checked as typed (str.split would fold U+0085 into a space); a wording comes from the query
+    # log, which may hold what an older filter let through.
+    if problem := next(filter(None, (text_problem(w, "a wording", 10_000) for w in wordings)), None):
+        raise InvalidInput(problem)
     cleaned = [" ".join(w.split()) for w in wordings]
     if any(not w or len(w) > 500 for w in cleaned):
         raise InvalidInput("each wording must be 1 to 500 characters")
@@ -138,6 +142,8 @@ def write_draft(folder, title: str, lang: str, questions, *, tags=(), now: datet
     folder = Path(folder)
     if not folder.is_dir():
         raise NotFound("the articles folder (KB_ARTICLES) is not there")
+    if problem := text_problem(title, "the title", 10_000):
+        raise InvalidInput(problem)
     title = " ".join((title or "").split())
     if not title or len(title) > 300:
         raise InvalidInput("the draft needs a title of 1 to 300 characters")

@@ -56,8 +56,12 @@ class Intake:
 
     def create_ticket(self, question: str, *, channel: str = "web", language: str | None = None,
                       name: str = "", email: str | None = None, phone: str | None = None,
-                      search_query: str | None = None, details: str = "", now: datetime | None = None) -> dict:
-        """Register a question. The same customer asking it again within the window joins the open one.
+                      search_query: str | None = None, details: str = "", join: bool = True,
+                      now: datetime | None = None) -> dict:
+        """Register a question. The same customer asking it again within the window joins the open one;
+        with `join=False` (the public API and form, where the sender has proven nothing: the proof is
+        the status link, whose page adds details) it becomes a ticket of its own, whose history names
+        the open tickets it may repeat ("same contact, maybe related"), for staff only.
 
         On a join the answer is that ticket's summary with `joined: True`; its number, status and
         token are for operators (the `kb` command). Whoever sent the question has only shown that
@@ -68,6 +72,7 @@ class Intake:
         request = checked_request(question, channel, language, name, email, phone, search_query, details)
         # The model runs before the transaction, so the customer's lock is held only for the database work.
         request["vector"] = self._question_vector(request, now)
+        request["join"] = join
         return run_change(self.db, self._create_or_join, request, now)
 
     def _question_vector(self, request: dict, now: datetime) -> np.ndarray | None:
@@ -93,11 +98,13 @@ class Intake:
         session.execute(select(Customer.id).where(_contact(request)).order_by(Customer.id).with_for_update())
         since = now - timedelta(hours=self.rules.duplicate_window_hours)
         candidates = _open_questions_of(session, request["email"], request["phone"], since)
-        for ticket_id in self._duplicates(request, candidates):
+        duplicates = self._duplicates(request, candidates)
+        for ticket_id in duplicates if request["join"] else ():
             joined = self._join(session, ticket_id, request, now)
             if joined is not None:
                 return joined
-        return self._create(session, customer, request, now)
+        related = session.scalars(select(Ticket.number).where(Ticket.id.in_(duplicates)).order_by(Ticket.number))
+        return self._create(session, customer, request, now, related=list(related) if duplicates else [])
 
     def _duplicates(self, request: dict, candidates: list[tuple[int, str]]) -> list[int]:
         """The candidates asking the same question, best first."""
@@ -133,9 +140,10 @@ class Intake:
         record_event(session, ticket, "commented", now, actor="customer", note=JOINED_NOTE + text)
         return dict(summary(ticket), token=ticket.token, joined=True)
 
-    def _create(self, session, customer: Customer, request: dict, now: datetime) -> dict:
+    def _create(self, session, customer: Customer, request: dict, now: datetime, related=()) -> dict:
         ticket = self.new_ticket(session, customer, request, now)
-        record_event(session, ticket, "created", now, actor="customer", params={"channel": ticket.channel})
+        params = {"channel": ticket.channel, **({"related": list(related)} if related else {})}
+        record_event(session, ticket, "created", now, actor="customer", params=params)
         self.routing.auto_assign(session, ticket, now)
         return dict(summary(ticket), token=ticket.token, joined=False)
 

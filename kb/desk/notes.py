@@ -2,4 +2,4 @@
 from __future__ import annotations
 
 JOINED_NOTE = "asked again: "  # a customer's question that joined their open ticket (Intake)
-ARTICLE_NOTE = "article: "  # before migration 0007, a solution's note ended with this line naming the article
+ARTICLE_NOTE = "article: "  # before migration 0008, a solution's note ended with this line naming the article

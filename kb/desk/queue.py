@@ -102,6 +102,7 @@ class Queue:
                         customer={"name": customer.name, "email": customer.email, "phone": customer.phone},
                         owner_name=ticket.owner.name if ticket.owner else None,
                         other_tickets=[summary(t) for t in customer.tickets if t.id != ticket.id][-20:],
+                        related=related_numbers(ticket),
                         events=[{"kind": e.kind, "at": e.at, "actor": e.actor,
                                  "operator": e.operator.login if e.operator else None,
                                  "operator_name": e.operator.name if e.operator else None,
@@ -109,6 +110,12 @@ class Queue:
                                  "first_response": e.first_response} for e in ticket.events])
 
         return self.db.run(work, write=False)
+
+
+def related_numbers(ticket: Ticket) -> list[int]:
+    """The open tickets of the same contact that this one may repeat, as Intake noted when it came."""
+    created = next((e for e in ticket.events if e.kind == "created"), None)
+    return [int(number) for number in ((created.params or {}).get("related", []) if created else [])]
 
 
 def customer_messages(ticket: Ticket) -> list[dict]:

@@ -10,8 +10,6 @@ Who gets the credit or the blame for each event:
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import statistics
 from collections import defaultdict
@@ -20,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from kb.csv_files import csv_text
 from kb.db.engine import Database
 from kb.desk.deadlines import next_deadline
 from kb.desk.records import utcnow
@@ -27,6 +26,8 @@ from kb.desk.shapes import summary
 from kb.desk.tables import CHANNELS, TIERS, UNSOLVED, Operator, Ticket, TicketEvent
 from kb.errors import InvalidInput
 
+# The CSV's columns: what a row is about, then the figures.
+CSV_COLUMNS = ("month", "group", "name")
 COLUMNS = ("received", "solved", "passed_on", "escalated", "breaches",
            "median_first_response_minutes", "median_solution_hours", "average_rating")
 
@@ -79,15 +80,17 @@ def monthly_report(db: Database, month: str, now: datetime | None = None) -> dic
         rows = session.execute(
             select(TicketEvent, Ticket.channel, Ticket.created_at).join(Ticket)
             .where(TicketEvent.at >= start, TicketEvent.at < end).order_by(TicketEvent.id)).all()
-        names = dict(session.execute(select(Operator.id, Operator.login)).all())
-        return rows, names, _open_past_deadline(session, start, cutoff)
+        people = {id_: (login, name) for id_, login, name in session.execute(
+            select(Operator.id, Operator.login, Operator.name)).all()}
+        return rows, people, _open_past_deadline(session, start, cutoff)
 
-    rows, names, overdue = db.run(work, write=False)
+    rows, people, overdue = db.run(work, write=False)
+    names = dict(people.values())  # login -> the person's name
     by_operator, by_tier, by_channel = defaultdict(_Tally), defaultdict(_Tally), defaultdict(_Tally)
     for event, channel, created_at in rows:
         person = event.owner_id if event.kind in ("escalated", "rated") else event.operator_id
         if person is not None:
-            _count(by_operator[names[person]], event, created_at, arrival="assigned")
+            _count(by_operator[people[person][0]], event, created_at, arrival="assigned")
         _count(by_tier[event.tier], event, created_at, arrival="created")
         _count(by_channel[channel], event, created_at, arrival="created")
         if event.kind in ("passed_on", "escalated") and event.tier < 3:  # at tier 3 escalation only flags
@@ -100,7 +103,7 @@ def monthly_report(db: Database, month: str, now: datetime | None = None) -> dic
             tally.counts["breaches"] += 1
     return {
         "month": month,
-        "operators": [dict(login=login, **by_operator[login].row()) for login in sorted(by_operator)],
+        "operators": [dict(login=login, name=names[login], **by_operator[login].row()) for login in sorted(by_operator)],
         "tiers": [dict(tier=tier, **by_tier[tier].row()) for tier in TIERS],
         "channels": [dict(channel=channel, **by_channel[channel].row()) for channel in CHANNELS],
     }
@@ -132,14 +135,15 @@ def _count(tally: _Tally, event: TicketEvent, created_at: datetime, arrival: str
         tally.ratings.append(int(event.note))
 
 
-def report_csv(report: dict) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("month", "group", "name") + COLUMNS)
-    for group, key in (("operator", "login"), ("tier", "tier"), ("channel", "channel")):
-        for row in report[f"{group}s"]:
-            writer.writerow((report["month"], group, row[key]) + tuple("" if row[c] is None else row[c] for c in COLUMNS))
-    return out.getvalue()
+def report_csv(report: dict, words: dict[str, str] | None = None) -> str:
+    """One row per operator (by name), tier and channel. `words` are the reader's words for the
+    columns, the groups and the channels (the web page's language); without them, the keys as they are."""
+    say = (words or {}).get
+    rows = [(report["month"], say(group, group), say(row[key], row[key]) if group == "channel" else row[key],
+             *(row[c] for c in COLUMNS))
+            for group, key in (("operator", "name"), ("tier", "tier"), ("channel", "channel"))
+            for row in report[f"{group}s"]]
+    return csv_text([say(c, c) for c in CSV_COLUMNS + COLUMNS], rows)
 
 
 def tickets_per_day(db: Database, since, until) -> dict:

@@ -25,6 +25,12 @@ class AskedQuestion:
     vote: str | None = None  # "helpful" | "not helpful"
     ticket: str | None = None  # the ticket it led to
     solved_with: str | None = None  # the article the ticket was solved with, if any
+    network: str | None = None  # the asker's address, hashed (None: not known, counted by the visitor)
+
+    @property
+    def origin(self) -> str:
+        """Who it came from as far as can be told: the hashed address, else the visitor."""
+        return self.network or self.visitor
 
     @property
     def first(self) -> str | None:
@@ -34,14 +40,14 @@ class AskedQuestion:
         return {"text": self.text, "lang": self.lang, "asked_at": self.asked_at.isoformat(),
                 "visitor": self.visitor, "no_match": self.no_match, "confidence": self.confidence,
                 "results": [list(r) for r in self.results], "vote": self.vote, "ticket": self.ticket,
-                "solved_with": self.solved_with}
+                "solved_with": self.solved_with, "network": self.network}
 
     @classmethod
     def from_dict(cls, item: dict) -> AskedQuestion:
         return cls(text=item["text"], lang=item["lang"], asked_at=datetime.fromisoformat(item["asked_at"]),
                    visitor=item["visitor"], no_match=item["no_match"], confidence=item["confidence"],
                    results=[tuple(r) for r in item.get("results", [])], vote=item.get("vote"),
-                   ticket=item.get("ticket"), solved_with=item.get("solved_with"))
+                   ticket=item.get("ticket"), solved_with=item.get("solved_with"), network=item.get("network"))
 
 
 def is_candidate(question: AskedQuestion, low_confidence: float = LOW_CONFIDENCE) -> bool:

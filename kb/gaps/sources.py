@@ -44,7 +44,8 @@ def question_changes(session, since: datetime | None) -> list[Change]:
     numbers = {row.ticket for row in rows if row.ticket is not None}
     solved = _solved_with(session, numbers)
     return [Change("question", row.id, AskedQuestion(
-        text=row.text, lang=row.lang, asked_at=row.asked_at, visitor=row.visitor, no_match=row.no_match,
+        text=row.text, lang=row.lang, asked_at=row.asked_at, visitor=row.visitor, network=row.network,
+        no_match=row.no_match,
         confidence=row.confidence, results=[(a, c) for a, c in row.results or []], vote=_vote(row.vote),
         ticket=str(row.ticket) if row.ticket is not None else None, solved_with=solved.get(row.ticket)),
         row.updated_at) for row in rows]

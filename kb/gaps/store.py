@@ -26,7 +26,7 @@ from kb.desk.records import as_utc
 from kb.errors import NotFound
 from kb.gaps.inputs import AskedQuestion, is_candidate
 from kb.gaps.sources import question_changes, ticket_changes, tickets_solved_since
-from kb.gaps.suggestions import priority, trend
+from kb.gaps.suggestions import asked_count, people, priority, trend
 from kb.gaps.tables import LIVE, GapCluster, GapMark, GapQuestion
 
 # Questions that never joined a topic leave the pool after this long: one-off chatter must not grow
@@ -48,7 +48,7 @@ class Refresh:
 
 
 def _question_of(row: GapQuestion) -> AskedQuestion:
-    return AskedQuestion(text=row.text, lang=row.lang, asked_at=row.asked_at, visitor=row.visitor,
+    return AskedQuestion(text=row.text, lang=row.lang, asked_at=row.asked_at, visitor=row.visitor, network=row.network,
                          no_match=row.no_match, confidence=row.confidence,
                          results=[(a, c) for a, c in row.results or []], vote=row.vote,
                          ticket=None if row.ticket is None else str(row.ticket), solved_with=row.solved_with)
@@ -146,7 +146,7 @@ class GapStore:
             q = change.question
             session.add(GapQuestion(
                 source=change.source, ref=change.ref, cluster_id=clusterer.assigned.get(len(rows) + offset),
-                text=q.text, lang=q.lang, asked_at=q.asked_at, visitor=q.visitor, no_match=q.no_match,
+                text=q.text, lang=q.lang, asked_at=q.asked_at, visitor=q.visitor, network=q.network, no_match=q.no_match,
                 confidence=q.confidence, results=[list(r) for r in q.results], vote=q.vote, ticket=_number(q.ticket),
                 solved_with=q.solved_with, vector=np.asarray(plain[offset], np.float32).tobytes(), folded_at=now))
         for cluster_id in live - set(clusterer.clusters):  # merged into another, or emptied
@@ -162,7 +162,9 @@ class GapStore:
             found = suggestions.get(cluster_id)
             row.suggested = found is not None
             if found is not None:
-                row.kind, row.article, row.title = found.kind, found.article, found.title
+                row.kind, row.article = found.kind, found.article
+                if found.title_agreed or not row.title:  # a title named by one source never replaces one
+                    row.title = found.title
                 row.nearest_article, row.nearest_similarity = found.nearest_article, found.nearest_similarity
         session.execute(delete(GapQuestion).where(GapQuestion.cluster_id.is_(None),
                                                   GapQuestion.asked_at < now - timedelta(days=POOL_DAYS)))
@@ -245,7 +247,7 @@ def describe(cluster: GapCluster, rows: list[GapQuestion], now: datetime) -> dic
     return {
         "id": cluster.id, "status": cluster.status, "title": cluster.title or questions[int(order[0])].text,
         "kind": cluster.kind or "missing", "article": cluster.article if cluster.kind == "add" else None,
-        "count": len(questions), "visitors": len({q.visitor for q in questions}),
+        "count": asked_count(questions), "visitors": people(questions),
         "trend": trend([q.asked_at for q in questions], now), "examples": examples,
         "lang": langs.most_common(1)[0][0] if langs else None,
         "tickets": sorted({r.ticket for r in rows if r.ticket is not None}),

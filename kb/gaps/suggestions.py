@@ -2,8 +2,12 @@
 
 Each open cluster becomes one suggestion: "missing" (no article answers; titled by its most
 typical question, the one nearest the centroid) or "add" (the questions belong to an existing
-article that missed them; names it). Both carry how often and by how many distinct visitors the
+article that missed them; names it). Both carry how often and by how many distinct people the
 topic was asked, the trend, example wordings per language, and the nearest article.
+
+A visitor is a cookie, which anyone can throw away: so people are counted by their visitor and by
+their address (hashed with the secret) and the smaller count holds, one address adds at most
+PER_ORIGIN questions, and a title is a wording asked from two addresses at least (`title_of`).
 """
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from kb.gaps.clustering import GapClusterer
+from kb.text import same_text
+
+PER_ORIGIN = 3  # questions one address (or, without one, one visitor) adds to a topic's count at most
 
 
 @dataclass
@@ -88,6 +95,7 @@ class Suggestion:
     nearest_similarity: float
     score: float
     questions: list = field(default_factory=list)
+    title_agreed: bool = True  # False: no wording was asked from two addresses; the title is a stand-in
 
     def to_dict(self) -> dict:
         return {"title": self.title, "kind": self.kind, "article": self.article, "count": self.count,
@@ -103,17 +111,40 @@ def trend(times: list[datetime], now: datetime) -> dict:
             "rising": last_7 / 7 > previous_30 / 30 if previous_30 else last_7 > 0}
 
 
+def people(questions) -> int:
+    """How many people asked: distinct visitors and distinct addresses, whichever is fewer (forty
+    cookies from one address are one person)."""
+    return min(len({q.visitor for q in questions}), len({q.origin for q in questions}))
+
+
+def asked_count(questions) -> int:
+    """How often it was asked, one address counting PER_ORIGIN questions at most."""
+    return sum(min(n, PER_ORIGIN) for n in Counter(q.origin for q in questions).values())
+
+
+def title_of(questions, order) -> tuple[str, bool]:
+    """The topic's title and whether it is agreed: the most typical wording (`order`, most typical
+    first) asked from two addresses at least. Failing that, a stand-in: the most typical question of
+    an address that did not flood the topic (more than PER_ORIGIN questions), which never replaces
+    a title the topic already has."""
+    origins: dict[str, set] = {}
+    for q in questions:
+        origins.setdefault(same_text(q.text), set()).add(q.origin)
+    agreed = next((questions[k].text for k in order if len(origins[same_text(questions[k].text)]) >= 2), None)
+    if agreed is not None:
+        return agreed, True
+    floods = {origin for origin, n in Counter(q.origin for q in questions).items() if n > PER_ORIGIN}
+    return next((questions[k].text for k in order if questions[k].origin not in floods),
+                questions[order[0]].text), False
+
+
 def priority(questions, now: datetime) -> float:
-    """How much answering a topic would help: distinct askers, recent asks weighing more (a question
+    """How much answering a topic would help: distinct people, recent asks weighing more (a question
     two weeks old counts half)."""
     if not questions:
         return 0.0
     recency = sum(0.5 ** ((now - q.asked_at).total_seconds() / 86400 / 14) for q in questions)
-    return len({q.visitor for q in questions}) * recency / len(questions)
-
-
-def typical(vectors: np.ndarray, centroid: np.ndarray) -> int:
-    return int(np.argmax(vectors @ centroid))
+    return people(questions) * recency / len(questions)
 
 
 def decide_kind(questions, vectors: np.ndarray, kb: KnowledgeBase) -> tuple[str, str | None]:
@@ -155,8 +186,7 @@ def suggestions_of(clusterer: GapClusterer, kb: KnowledgeBase, now: datetime,
     for cluster in clusterer.open_clusters():
         members = clusterer.questions_of(cluster)
         questions = [clusterer.items[i] for i in members]
-        visitors = {q.visitor for q in questions}
-        if len(questions) < settings.min_questions or len(visitors) < settings.min_visitors:
+        if asked_count(questions) < settings.min_questions or people(questions) < settings.min_visitors:
             continue
         vectors = np.vstack([clusterer.vectors[i] for i in members])
         plain = plain_vectors([q.text for q in questions]) if plain_vectors else vectors
@@ -171,13 +201,14 @@ def suggestions_of(clusterer: GapClusterer, kb: KnowledgeBase, now: datetime,
         nearest = int(np.argmax(near)) if len(near) else None
         examples: dict[str, list[str]] = {}
         order = np.argsort(-(vectors @ cluster.centroid))
+        title, agreed = title_of(questions, order)
         for k in order:
             q = questions[k]
             if len(examples.setdefault(q.lang, [])) < 3 and q.text not in examples[q.lang]:
                 examples[q.lang].append(q.text)
         out.append(Suggestion(
-            cluster=cluster.id, title=questions[typical(vectors, cluster.centroid)].text, kind=kind, article=article,
-            count=len(questions), visitors=len(visitors), trend=trend([q.asked_at for q in questions], now),
+            cluster=cluster.id, title=title, kind=kind, article=article, count=asked_count(questions),
+            visitors=people(questions), trend=trend([q.asked_at for q in questions], now), title_agreed=agreed,
             examples=examples, nearest_article=kb.ids[nearest] if nearest is not None else None,
             nearest_similarity=float(near[nearest]) if nearest is not None else 0.0,
             score=priority(questions, now), questions=questions))

@@ -57,6 +57,7 @@ class GapQuestion(Base):
     lang: Mapped[str | None] = mapped_column(String(2))
     asked_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     visitor: Mapped[str] = mapped_column(String(80))
+    network: Mapped[str | None] = mapped_column(String(32))  # as in the query log
     no_match: Mapped[bool] = mapped_column(Boolean)
     confidence: Mapped[float] = mapped_column(Float)
     results: Mapped[list] = mapped_column(JSON)

@@ -54,13 +54,14 @@ class SearchResponse:
 def clean_query(query) -> str:
     if not isinstance(query, str):
         raise QueryError("the question must be text")
+    # As typed, before runs of spaces are folded: str.split takes U+0085 for a space.
+    if (found := unprintable(query)) is not None:
+        raise QueryError(f"the question contains a control character ({found}): send only text a person can type")
     query = " ".join(query.split())
     if not query:
         raise QueryError("the question is empty: type a few words")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the question is too long: {len(query)} characters, at most {MAX_QUERY_CHARS}")
-    if (found := unprintable(query)) is not None:
-        raise QueryError(f"the question contains a control character ({found}): send only text a person can type")
     return query
 
 

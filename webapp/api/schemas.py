@@ -22,11 +22,12 @@ from kb.articles.parsing import LANGUAGES
 from kb.desk.records import MAX_QUESTION, MAX_TEXT
 from kb.desk.tables import CHANNELS, STATUSES, TIERS
 from kb.search.searcher import MAX_QUERY_CHARS, clean_query
+from kb.text import UNTYPED_BMP
 from webapp.core.json_input import json_body, query_args
 
-# Text a person can type: no control character but tab and line breaks (kb.text.unprintable, which
-# also refuses lone surrogates: JSON Schema cannot say that).
-TYPED = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+# Text a person can type (kb.text.unprintable, which also refuses lone surrogates and the
+# noncharacters past U+FFFF: JSON Schema cannot say those).
+TYPED = f"^[^{UNTYPED_BMP}]*$"
 
 Language = Literal[LANGUAGES]
 Channel = Literal[CHANNELS]
@@ -172,17 +173,9 @@ class TicketCreated(Shape):
     number: int
     token: str = Field(description="the secret the customer follows the request with")
     status: Status
-    joined: Literal[False]
+    joined: Literal[False] = Field(description="always false: a question never joins another request here")
     status_url: str = Field(description="the customer's status page")
     api_url: str = Field(description="the request's status in this API")
-
-
-class TicketJoined(Shape):
-    """The same customer asked the same thing while a request is open: the question was added to it.
-    Nothing about that request is shown (knowing an e-mail address proves nothing)."""
-
-    joined: Literal[True]
-    message: str
 
 
 class StatusMessage(Shape):

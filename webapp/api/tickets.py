@@ -9,7 +9,6 @@ from webapp.api.schemas import (
     TOKEN,
     TicketCreated,
     TicketDetails,
-    TicketJoined,
     TicketRating,
     TicketRequest,
     TicketStatus,
@@ -22,10 +21,6 @@ from webapp.core.status_links import check_token
 from webapp.core.services import services
 
 bp = allow(ANYONE)(Blueprint("tickets", __name__, url_prefix="/tickets"))
-
-JOINED_MESSAGE = ("added to your open request with the same question; "
-                  "follow it with the link you got when you first asked")
-
 
 def desk() -> Desk:
     return services().desk
@@ -42,19 +37,17 @@ def _links(token: str) -> dict:
 
 @bp.post("")
 @limit("tickets")
-@operation({201: TicketCreated, 202: TicketJoined}, (400, 413, 429, 500, 503), json=TicketRequest, tag="tickets")
+@operation({201: TicketCreated}, (400, 413, 429, 500, 503), json=TicketRequest, tag="tickets")
 def create(body):
     """Ask a question as a ticket
 
-    201: a new request, with its token and links. 202: the same customer asked the same thing
-    while a request is open, and the question was added to it."""
+    201: a new request, with its token and links, whether or not the address has other requests
+    (knowing an e-mail address proves nothing: to add to a request, post to its details with its
+    token). Staff see a repeated question linked to the open one as "same contact, maybe related"."""
     data = body.model_dump(exclude_unset=True)  # the fields sent (null ones as None)
     channel = data.pop("channel", None)
-    ticket = desk().create_ticket(data.pop("question"), channel="web" if channel is None else channel, **data)
-    if ticket["joined"]:
-        # Anyone who knows a customer's e-mail could ask something similar: the answer says nothing
-        # about the open request (no number, status or link); those go only to whoever opened it.
-        return jsonify({"joined": True, "message": JOINED_MESSAGE}), 202
+    ticket = desk().create_ticket(data.pop("question"), channel="web" if channel is None else channel, join=False,
+                                  **data)
     created = {"number": ticket["number"], "token": ticket["token"], "status": ticket["status"],
                "joined": False, **_links(ticket["token"])}
     return jsonify(created), 201

@@ -10,7 +10,7 @@ import secrets
 
 from flask import current_app, request, session
 
-from kb.analytics.log import visitor_ref
+from kb.analytics.log import network_ref, visitor_ref
 from webapp.core.services import services
 
 QID = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -25,6 +25,13 @@ def visitor() -> str:
     return visitor_ref(current_app.secret_key, ident)
 
 
+def network() -> str:
+    """Where this request comes from, as the query log keeps it: an HMAC of the address (behind
+    KB_TRUSTED_PROXIES, the client's), salted with the secret key. A cookie is free to throw away;
+    an address is not, so the gap finder counts people by both."""
+    return network_ref(current_app.secret_key, request.remote_addr or "?")
+
+
 def question_id() -> str:
     """The page's id of this question (`qid`: the same for every keystroke of one question), or a new one."""
     qid = request.args.get("qid", "")
@@ -35,7 +42,7 @@ def log_question(query: str, response, source: str, who: str, qid: str | None = 
     """Queue the question and what the search answered (masked and written off the request)."""
     try:
         services().questions.asked(
-            visitor=who, qid=qid or question_id(), text=query, source=source, lang=response.lang,
+            visitor=who, network=network(), qid=qid or question_id(), text=query, source=source, lang=response.lang,
             results=[(r.id, r.confidence) for r in response.results], no_match=response.no_match,
             confidence=response.confidence)
     except Exception:  # noqa: BLE001 (the log never breaks a search)

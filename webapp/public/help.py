@@ -126,18 +126,12 @@ def ask():
         ticket = services().desk.create_ticket(
             form.question.data, channel="web", language=language(), name=form.name.data or "",
             email=form.email.data or None, phone=form.phone.data or None,
-            search_query=form.search_query.data or None, details=form.details.data or "")
+            search_query=form.search_query.data or None, details=form.details.data or "",
+            join=False)  # the sender proved nothing: always a request of its own (see webapp.api.tickets)
     except InvalidInput as exc:
         form.form_errors.append(exc.message)
         return render_template("help/ask.html", form=form), 400
     if form.search_query.data and ticket.get("number"):
         log_event("ticket", visitor=visitor(), number=ticket["number"], text=form.search_query.data)
-    if ticket["joined"]:
-        # Someone who only knows the address learns nothing about the open request (see webapp.api.tickets).
-        return redirect(url_for("help.joined"), code=303)
     return redirect(url_for("status.status", token=ticket["token"], new=1), code=303)
 
-
-@bp.get("/ask/joined")
-def joined():
-    return render_template("help/joined.html")

@@ -1,7 +1,7 @@
 """A ticket's history as the desk and lead pages show it: what the desk did (an event's kind and
 parameters, kb.desk.records.record_event) worded in the reader's language, articles by their title.
 
-Rows written before migration 0007 have no parameters, only the desk's English note: it is shown
+Rows written before migration 0008 have no parameters, only the desk's English note: it is shown
 as it was written, with a solution's "article: id" line turned into the article's title.
 """
 from __future__ import annotations
@@ -68,7 +68,7 @@ def event_lines(event: dict) -> dict:
     params, note, article_id = event.get("params") or {}, event.get("note") or "", None
     if params:
         article_id = params.get("article")
-    elif event["kind"] == "solved":  # before 0007: "answer\narticle: id"
+    elif event["kind"] == "solved":  # before 0008: "answer\narticle: id"
         head, _sep, last = note.rpartition("\n")
         if last.startswith(ARTICLE_NOTE):
             note, article_id = head, last.removeprefix(ARTICLE_NOTE)

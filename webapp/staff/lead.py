@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
 
 from kb.desk.records import utcnow
 from kb.desk.reports import COLUMNS, monthly_report, parse_month, report_csv
@@ -35,10 +36,26 @@ def month():
                            current=utcnow().strftime("%Y-%m"))
 
 
+def csv_words() -> dict[str, str]:
+    """The CSV tables' column names, groups and channels in the reader's language."""
+    return {"month": _("Month"), "group": _("Group"), "name": _("Name"), "operator": _("Operator"), "tier": _("Tier"),
+            "channel": _("Channel"), "received": _("Received"), "solved": _("Solved"), "passed_on": _("Passed on"),
+            "escalated": _("Escalated"), "breaches": _("Breaches"),
+            "median_first_response_minutes": _("First response, median (min)"),
+            "median_solution_hours": _("Solution, median (h)"), "average_rating": _("Rating, average"),
+            "web": _("web"), "email": _("e-mail"), "chat": _("chat"), "phone": _("phone"), "social": _("social"),
+            "day": _("Day"), "asked": _("Asked"), "help": _("Help centre"), "console": _("Console"), "api": _("API"),
+            "answered": _("Answered (times)"), "no_match": _("No match"), "opened": _("Opened"),
+            "helpful": _("Helpful"), "not_helpful": _("Not helpful"), "question": _("Question"),
+            "tickets": _("Tickets"), "last_asked": _("Last asked"), "article_id": _("Article"),
+            "helpful_share": _("Helpful share"), "trouble": _("Trouble"), "questions": _("Questions"),
+            "tier_1": _("Tier 1"), "tier_2": _("Tier 2"), "tier_3": _("Tier 3"), "total": _("Total")}
+
+
 @bp.get("/month.csv")
 def month_csv():
     chosen = _month()
-    text = report_csv(monthly_report(services().database, chosen))
+    text = report_csv(monthly_report(services().database, chosen), csv_words())
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="tickets-{chosen}.csv"'})
 
@@ -95,5 +112,5 @@ def questions_csv(table):
         raise NotFound(f"no table {table[:40]!r}: one of {', '.join(TABLES)}")
     report = _report()
     name = f"questions-{table}-{report['since'].isoformat()}-{report['until'].isoformat()}.csv"
-    return Response(table_csv(report, table), mimetype="text/csv",
+    return Response(table_csv(report, table, csv_words()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
