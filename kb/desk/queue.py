@@ -130,7 +130,7 @@ def customer_messages(ticket: Ticket) -> list[dict]:
                              "answer": False})
         elif event.kind in ("commented", "solved") and event.actor == "operator":
             text, article_id = event.note, (event.params or {}).get("article")
-            if event.kind == "solved" and event.params is None:  # before 0007: "answer\narticle: id"
+            if event.kind == "solved" and event.params is None:  # before 0008: "answer\narticle: id"
                 head, _, last = text.rpartition("\n")
                 if last.startswith(ARTICLE_NOTE):
                     text, article_id = head, last.removeprefix(ARTICLE_NOTE)
