@@ -178,6 +178,8 @@ def test_draft_writes_the_chosen_wordings_and_closes_the_suggestion(editor_app):
     assert MISSING[1] in text and MISSING[2] in text and MISSING[0] not in text and MISSING[3] not in text
     listed = editor.get("/editor/gaps", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Draft written to" in listed and "remove draft: true" in listed
+    folder = editor_app.extensions["kb"].settings.articles_dir
+    assert f"{folder.name}/{Path(state['outcome']).name}" in listed and str(folder) not in listed  # not the server's folders
     assert 'data-id="1"' in listed.split('id="closed"')[1]
     assert 'data-id="1"' not in listed.split('id="open-title"')[1].split('id="coverage-title"')[0]
     # closed: the page shows what became of it instead of the actions; acting again is refused, not a 500

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -154,8 +155,9 @@ def draft(number):
     return _act(number, "draft", form, lambda: write(
         kept.database, number, current_user.login, kept.settings.articles_dir, title=form.title.data,
         lang=form.lang.data, wordings=form.wordings.data),
+        # The file as the editors' git checkout names it, never the server's folders.
         lambda path: _("Draft written to %(file)s: write the answer, remove draft: true, kb index, commit",
-                       file=path))
+                       file=f"{kept.settings.articles_dir.name}/{Path(path).name}"))
 
 
 @bp.post("/gaps/<int:number>/add")
