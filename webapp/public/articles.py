@@ -17,7 +17,7 @@ from webapp.core.i18n import language, switch_link
 from webapp.core.question_log import log_event, visitor
 from webapp.core.rate_limits import limit
 from webapp.core.services import services
-from webapp.public.forms import VoteForm
+from webapp.public.forms import AskForm, VoteForm
 
 bp = allow(ANYONE)(Blueprint("articles", __name__, url_prefix="/articles"))
 
@@ -65,8 +65,11 @@ def article(article_id):
         log_event("opened", visitor=visitor(), article_id=article_id, text=question,
                   qid=request.args.get("qid") or None, position=int(pos) if pos.isdigit() and len(pos) <= 2 else None)
     form = VoteForm(formdata=None, q=question, pos=request.args.get("pos", "")[:2])
+    voted = _voted().get(article_id)
+    # "Not helpful": the question form right here, holding the question that led to the article.
+    ask_form = AskForm(formdata=None, question=question or public["title"]) if voted == "no" else None
     return render_template(
-        "articles/article.html", article=public, form=form, question=question, voted=_voted().get(article_id),
+        "articles/article.html", article=public, form=form, question=question, voted=voted, ask_form=ask_form,
         body=render_body(public["body"], searcher.by_id), switch=switch,
         alternate=translation, translation=translation if translation and translation["lang"] == language() else None,
         related=_related(searcher, number))
