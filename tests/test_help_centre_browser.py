@@ -118,6 +118,9 @@ def test_under_an_answer_a_visitor_asks_a_person_with_the_question_carried(serve
         page.locator("#q").fill(question)
         page.locator("#q").press("Enter")
     expect(page.locator("#results .result").first).to_be_visible()
+    # the footer's "Ask a question" holds the question too, typed or sent
+    footer = page.locator("footer").get_by_role("link", name="Ask a question")
+    expect(footer).to_have_attribute("href", re.compile(r"/ask\?q=how\+long|/ask\?q=how%20long"))
     page.get_by_role("link", name="This didn't answer my question").click()
     expect(page.locator("h1")).to_have_text("Ask a question")
     expect(page.locator("#question")).to_have_value(question)
