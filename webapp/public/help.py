@@ -117,7 +117,7 @@ def topic(tag):
 def ask():
     """The question form: a ticket the visitor can follow by its link. Works without JavaScript."""
     if request.method == "GET":
-        form = AskForm(formdata=None, question=request.args.get("q", "")[:2000])
+        form = AskForm(formdata=None, question=request.args.get("q", "")[:2000], qid=request.args.get("qid", "")[:40])
         return render_template("help/ask.html", form=form)
     form = AskForm()
     if not form.validate():
@@ -131,7 +131,8 @@ def ask():
         form.form_errors.append(exc.message)
         return render_template("help/ask.html", form=form), 400
     if form.search_query.data and ticket.get("number"):
-        log_event("ticket", visitor=visitor(), number=ticket["number"], text=form.search_query.data)
+        log_event("ticket", visitor=visitor(), number=ticket["number"], text=form.search_query.data,
+                  qid=form.qid.data or None)
     if ticket["joined"]:
         # Someone who only knows the address learns nothing about the open request (see webapp.api.tickets).
         return redirect(url_for("help.joined"), code=303)

@@ -25,11 +25,11 @@ async function run() {
 }
 box.addEventListener('input', run);
 form.addEventListener('submit', e => { e.preventDefault(); run().then(() => Question.next()); });
-out.addEventListener('click', e => {  // a result opened: the article learns the question; the next is new
+out.addEventListener('click', e => {  // a result opened or a person asked: it learns the question; the next is new
   const link = e.target.closest('a[href]');
   if (!link) return;
   const url = new URL(link.href, location.href);
-  if (url.searchParams.has('q') && url.pathname.startsWith('/articles/')) {
+  if (url.searchParams.has('q') && (url.pathname.startsWith('/articles/') || url.pathname === form.dataset.ask)) {
     url.searchParams.set('qid', Question.id);
     link.href = url.toString();
   }
