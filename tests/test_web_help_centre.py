@@ -246,6 +246,16 @@ def test_under_an_answer_asking_a_person_is_one_link_holding_the_question(client
     assert re.search(r'name="search_query" type="hidden" value="' + re.escape(ANSWERED) + '"', form)
 
 
+def test_the_question_form_keeps_the_pages_id_of_the_question_and_drops_a_bad_one(client):
+    kept = client.get("/ask", query_string={"q": ANSWERED, "qid": "a1b2c3"}, headers=RU).get_data(as_text=True)
+    assert re.search(r'name="qid" type="hidden" value="a1b2c3"', kept)
+    dropped = client.get("/ask", query_string={"q": ANSWERED, "qid": "<b>"}, headers=RU).get_data(as_text=True)
+    assert re.search(r'name="qid" type="hidden" value=""', dropped)
+    refused = client.post("/ask", headers=RU, data={"csrf_token": token_from(kept), "question": ANSWERED,
+                                                    "email": "anna@example.com", "qid": "not an id"})
+    assert refused.status_code == 400
+
+
 def test_not_helpful_shows_the_question_form_holding_the_question(client, app):
     question = "как вернуть деньги за отменённый заказ"
     page = client.get("/articles/refund-timing", query_string={"q": question, "pos": "1"}, headers=RU)
