@@ -101,6 +101,38 @@ def test_without_javascript_search_article_and_the_question_form_work(served, br
     expect(page.locator("h1")).to_have_text("We have your question")
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_under_an_answer_a_visitor_asks_a_person_with_the_question_carried(served, browser, javascript):
+    """An answer that did not answer: one click under it, the form holds the question, and the query
+    log's row of that question learns the ticket (so the lead's "answered" leaves it out)."""
+    from playwright.sync_api import expect
+
+    base, services = served
+    question = "how long does a refund take to reach my card"
+    page = _page(browser, "en", javascript=javascript)
+    page.goto(base + "/")
+    if javascript:
+        page.keyboard.type(question, delay=10)
+        page.wait_for_function("() => decodeURIComponent(location.search).endsWith('my card')")
+    else:
+        page.locator("#q").fill(question)
+        page.locator("#q").press("Enter")
+    expect(page.locator("#results .result").first).to_be_visible()
+    # the footer's "Ask a question" holds the question too, typed or sent
+    footer = page.locator("footer").get_by_role("link", name="Ask a question")
+    expect(footer).to_have_attribute("href", re.compile(r"/ask\?q=how\+long|/ask\?q=how%20long"))
+    page.get_by_role("link", name="This didn't answer my question").click()
+    expect(page.locator("h1")).to_have_text("Ask a question")
+    expect(page.locator("#question")).to_have_value(question)
+    page.locator("#email").fill("carried@example.com")
+    page.get_by_role("button", name="Send the question").click()
+    expect(page.locator("h1")).to_have_text("We have your question")
+    services.questions.flush()
+    # the row of the question, found by the page's id of it (typed: the last text may not be the whole)
+    [row] = [r for r in services.questions.between() if r["ticket"] is not None]
+    assert question.startswith(row["text"]) and not row["no_match"]
+
+
 @pytest.mark.timing  # measured alone: `make test` runs it after the parallel part
 def test_keystroke_to_results_drawn_in_the_browser(served, browser, tmp_path):
     """Every keystroke of a few questions typed at a person's pace: the time from the input event

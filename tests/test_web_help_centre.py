@@ -227,6 +227,49 @@ def test_a_vote_is_stored_with_the_question_that_led_to_the_article(client, app)
     assert "/ask?q=" in after
 
 
+ANSWERED = "передумал, можно отказаться от покупки?"
+
+
+@pytest.mark.parametrize("path", ["/search", "/search/results"])
+def test_under_an_answer_asking_a_person_is_one_link_holding_the_question(client, path):
+    """The answer's own "this didn't answer my question", on the page (JavaScript off) and in the
+    fragment the page's script draws; it opens the question form filled with the question."""
+    html = client.get(path, query_string={"q": ANSWERED}, headers=RU).get_data(as_text=True)
+    assert "Готового ответа" not in html
+    first = html[html.index('class="result"'):]
+    first = first[:first.index("</div>")]
+    link = re.search(r'<p class="not-answered"><a href="([^"]+)">([^<]+)</a>', first)
+    assert link and link.group(2) == "Это не ответ на мой вопрос"
+    assert html.count('class="not-answered"') == 1  # under the answer only
+    form = client.get(unescape(link.group(1)), headers=RU).get_data(as_text=True)
+    assert re.search(r'<textarea[^>]*name="question"[^>]*>\s*' + re.escape(ANSWERED) + "</textarea>", form)
+    assert re.search(r'name="search_query" type="hidden" value="' + re.escape(ANSWERED) + '"', form)
+
+
+def test_the_question_form_keeps_the_pages_id_of_the_question_and_drops_a_bad_one(client):
+    kept = client.get("/ask", query_string={"q": ANSWERED, "qid": "a1b2c3"}, headers=RU).get_data(as_text=True)
+    assert re.search(r'name="qid" type="hidden" value="a1b2c3"', kept)
+    dropped = client.get("/ask", query_string={"q": ANSWERED, "qid": "<b>"}, headers=RU).get_data(as_text=True)
+    assert re.search(r'name="qid" type="hidden" value=""', dropped)
+    refused = client.post("/ask", headers=RU, data={"csrf_token": token_from(kept), "question": ANSWERED,
+                                                    "email": "anna@example.com", "qid": "not an id"})
+    assert refused.status_code == 400
+
+
+def test_not_helpful_shows_the_question_form_holding_the_question(client, app):
+    question = "как вернуть деньги за отменённый заказ"
+    page = client.get("/articles/refund-timing", query_string={"q": question, "pos": "1"}, headers=RU)
+    client.post("/articles/refund-timing/vote", headers=RU, data={
+        "csrf_token": token_from(page.get_data(as_text=True)), "helpful": "no", "q": question, "pos": "1"})
+    after = client.get("/articles/refund-timing", query_string={"q": question}, headers=RU).get_data(as_text=True)
+    vote = after[after.index('id="vote"'):]
+    assert 'class="card ask-form"' in vote and 'name="csrf_token"' in vote
+    assert re.search(r'<textarea[^>]*name="question"[^>]*>\s*' + re.escape(question) + "</textarea>", vote)
+    sent = client.post("/ask", headers=RU, data={"csrf_token": token_from(vote), "question": question,
+                                                 "search_query": question, "email": "anna@example.com"})
+    assert sent.status_code == 303 and "/tickets/" in sent.headers["Location"]
+
+
 def test_a_vote_without_its_csrf_token_is_refused(client, app):
     response = client.post("/articles/refund-timing/vote", data={"helpful": "yes"})
     assert response.status_code == 400

@@ -1,5 +1,5 @@
 """The figures for leads from the query log, over a range of days: questions per day and source, the
-share answered, the no-match rate, the click-through, the top questions, the top unanswered ones and,
+share answered (`kb.analytics.log.answered`: not voted "not helpful", no ticket after), the no-match rate, the click-through, the top questions, the top unanswered ones and,
 per article opened from the results, how often, the votes and the tickets that followed, with the
 questions that led there.
 
@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 
-from kb.analytics.log import QueryLog
+from kb.analytics.log import QueryLog, answered
 from kb.analytics.tables import SOURCES
 
 TOP = 10
@@ -63,9 +63,10 @@ def question_figures(log: QueryLog, since: date, until: date, top: int = TOP) ->
         key = same_question(row["text"])
         if not key:
             continue
-        entry = asked.setdefault(key, {"text": row["text"], "asked": 0, "no_match": 0, "opened": 0,
+        entry = asked.setdefault(key, {"text": row["text"], "asked": 0, "answered": 0, "no_match": 0, "opened": 0,
                                        "tickets": 0, "last_asked": row["asked_at"]})
         entry["asked"] += 1
+        entry["answered"] += int(answered(row))
         entry["no_match"] += int(bool(row["no_match"]))
         entry["opened"] += int(row["opened"] is not None)
         entry["tickets"] += int(row["ticket"] is not None)
@@ -79,7 +80,7 @@ def question_figures(log: QueryLog, since: date, until: date, top: int = TOP) ->
                 article["tickets"].add(row["ticket"])
             article["questions"][row["text"]] += 1
     ranked = sorted(asked.values(), key=lambda e: (-e["asked"], -e["last_asked"].timestamp(), e["text"]))
-    top_questions = [{**e, "answered": e["asked"] - e["no_match"]} for e in ranked[:top]]
+    top_questions = ranked[:top]
     unanswered = [{"text": e["text"], "asked": e["no_match"], "tickets": e["tickets"], "last_asked": e["last_asked"]}
                   for e in sorted((e for e in asked.values() if e["no_match"]),
                                   key=lambda e: (-e["no_match"], -e["last_asked"].timestamp(), e["text"]))[:top]]

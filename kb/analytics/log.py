@@ -317,13 +317,14 @@ class QueryLog:
 
         def work(session) -> int:
             rows = session.execute(select(Question.asked_at, Question.source, Question.lang, Question.no_match,
-                                          Question.opened, Question.vote).where(Question.asked_at < cutoff)).all()
+                                          Question.opened, Question.vote, Question.ticket)
+                                   .where(Question.asked_at < cutoff)).all()
             if not rows:
                 return 0
             totals: dict[tuple, dict] = {}
-            for asked_at, source, lang, no_match, opened, vote in rows:
+            for asked_at, source, lang, no_match, opened, vote, ticket in rows:
                 _add(totals, asked_at.date(), source, lang or "", _counts(
-                    {"no_match": no_match, "opened": opened, "vote": vote}))
+                    {"no_match": no_match, "opened": opened, "vote": vote, "ticket": ticket}))
             for (day, source, lang), counts in totals.items():
                 kept = session.get(QuestionDay, (day, source, lang))
                 if kept is None:
@@ -340,8 +341,15 @@ class QueryLog:
 COUNTS = ("asked", "answered", "no_match", "opened", "helpful", "not_helpful")
 
 
+def answered(row: dict) -> bool:
+    """Whether a question was answered: the search gave an answer and the visitor took it, neither
+    voting it "not helpful" nor asking a person after it (a ticket marks the question it followed).
+    A confidently wrong answer is not an answer; every figure of "answered" counts this way."""
+    return not row["no_match"] and row["vote"] is not False and row["ticket"] is None
+
+
 def _counts(row: dict) -> dict:
-    return {"asked": 1, "answered": int(not row["no_match"]), "no_match": int(bool(row["no_match"])),
+    return {"asked": 1, "answered": int(answered(row)), "no_match": int(bool(row["no_match"])),
             "opened": int(row["opened"] is not None), "helpful": int(row["vote"] is True),
             "not_helpful": int(row["vote"] is False)}
 

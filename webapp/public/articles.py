@@ -4,7 +4,6 @@ the index keeps beside the body, never reach the template.
 """
 from __future__ import annotations
 
-import numpy as np
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 
@@ -17,7 +16,7 @@ from webapp.core.i18n import language, switch_link
 from webapp.core.question_log import log_event, visitor
 from webapp.core.rate_limits import limit
 from webapp.core.services import services
-from webapp.public.forms import VoteForm
+from webapp.public.forms import AskForm, VoteForm
 
 bp = allow(ANYONE)(Blueprint("articles", __name__, url_prefix="/articles"))
 
@@ -38,7 +37,7 @@ def _related(searcher, number: int) -> list[dict]:
         _evidence, scores = searcher.score(clean_query(searcher.articles[number]["title"]))
     except KBError:  # a title the search cannot take: the page goes out without related articles
         return []
-    order = one_per_topic(np.argsort(-scores.rank, kind="stable"), build.topic, build.article_langs, language())
+    order = one_per_topic(scores.order, build.topic, build.article_langs, language())
     return [public_fields(searcher.articles[i]) for i in order if build.topic[i] != build.topic[number]][:RELATED]
 
 
@@ -65,8 +64,11 @@ def article(article_id):
         log_event("opened", visitor=visitor(), article_id=article_id, text=question,
                   qid=request.args.get("qid") or None, position=int(pos) if pos.isdigit() and len(pos) <= 2 else None)
     form = VoteForm(formdata=None, q=question, pos=request.args.get("pos", "")[:2])
+    voted = _voted().get(article_id)
+    # "Not helpful": the question form right here, holding the question that led to the article.
+    ask_form = AskForm(formdata=None, question=question or public["title"]) if voted == "no" else None
     return render_template(
-        "articles/article.html", article=public, form=form, question=question, voted=_voted().get(article_id),
+        "articles/article.html", article=public, form=form, question=question, voted=voted, ask_form=ask_form,
         body=render_body(public["body"], searcher.by_id), switch=switch,
         alternate=translation, translation=translation if translation and translation["lang"] == language() else None,
         related=_related(searcher, number))

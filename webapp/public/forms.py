@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 
 from kb.desk.records import MAX_QUESTION, MAX_TEXT
 from webapp.core.forms import printable
+from webapp.core.question_log import QID
 
 
 class AskForm(FlaskForm):
@@ -25,6 +26,7 @@ class AskForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[
         Optional(), Length(max=64), Regexp(r"^[0-9+()\-\s.]+$", message=_l("A phone number has only digits."))])
     search_query = HiddenField(validators=[Optional(), Length(max=MAX_QUESTION), printable])
+    qid = HiddenField(validators=[Optional(), Regexp(f"^{QID.pattern}$")])  # the page's id of that question
 
     def validate_phone(self, field):
         if field.data and not 5 <= len(re.sub(r"\D", "", field.data)) <= 20:

@@ -14,7 +14,7 @@ from kb.errors import InvalidInput, QueryError
 from webapp.core.auth import ANYONE, allow
 from webapp.public.forms import AskForm
 from webapp.core.i18n import language
-from webapp.core.question_log import log_event, log_question, visitor
+from webapp.core.question_log import QID, log_event, log_question, visitor
 from webapp.core.rate_limits import limit
 from webapp.core.services import services
 
@@ -117,7 +117,8 @@ def topic(tag):
 def ask():
     """The question form: a ticket the visitor can follow by its link. Works without JavaScript."""
     if request.method == "GET":
-        form = AskForm(formdata=None, question=request.args.get("q", "")[:2000])
+        qid = request.args.get("qid", "")
+        form = AskForm(formdata=None, question=request.args.get("q", "")[:2000], qid=qid if QID.fullmatch(qid) else "")
         return render_template("help/ask.html", form=form)
     form = AskForm()
     if not form.validate():
@@ -132,6 +133,7 @@ def ask():
         form.form_errors.append(exc.message)
         return render_template("help/ask.html", form=form), 400
     if form.search_query.data and ticket.get("number"):
-        log_event("ticket", visitor=visitor(), number=ticket["number"], text=form.search_query.data)
+        log_event("ticket", visitor=visitor(), number=ticket["number"], text=form.search_query.data,
+                  qid=form.qid.data or None)
     return redirect(url_for("status.status", token=ticket["token"], new=1), code=303)
 
