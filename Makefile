@@ -31,7 +31,7 @@ run: index
 # Two processes, a file to each at a time; then the latency tests alone.
 test: install
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not timing"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not timing" --durations=10
 	$(BIN)/python -m pytest -q -m timing
 
 bench: install
