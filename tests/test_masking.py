@@ -102,3 +102,26 @@ def test_luhn():
 
 def test_empty_and_none():
     assert mask("") == "" and mask(None) is None
+
+
+HOSTILE = {"digits then a letter": "1" * 300 + "x", "a long number": "1" * 5000, "digits and spaces": "1 " * 2500 + "x",
+           "dotted groups": "12." * 1500 + "a", "dashed groups": "12-" * 1500 + "x", "a long word": "a" * 5000,
+           "a long word and @": "a" * 5000 + "@", "spelt addresses": "ivan(at)" * 600}
+
+
+def test_hostile_text_is_masked_in_linear_time():
+    """Every stored question is masked inside the request: a pattern that tries every split of a long
+    run (a search query of 300 digits and a letter hung a server thread for minutes) is a denial of
+    service. Each runs in a child process with a deadline, since a regex holds the GIL."""
+    import subprocess
+    import sys
+
+    script = ("import sys, time\nfrom kb.analytics.masking import mask\nstarted = time.perf_counter()\n"
+              "mask(sys.stdin.read())\nprint(time.perf_counter() - started)")
+    for name, text in HOSTILE.items():
+        try:
+            done = subprocess.run([sys.executable, "-c", script], input=text, capture_output=True, text=True,
+                                  timeout=20, check=True)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"masking {name} did not end in 20 s")
+        assert float(done.stdout) < 0.1, (name, done.stdout)

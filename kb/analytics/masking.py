@@ -19,9 +19,11 @@ IBAN = "[iban]"
 SNILS = "[snils]"
 
 # Anything of the form name@...: a half-typed address (`ivan@mail`) is masked too.
-_EMAIL = re.compile(r"[\w.+%-]+@[\w.-]*", re.UNICODE)
+# Each starts where a word does (the look-behind): the leftmost match starts there anyway, and trying
+# every later start of a long word would cost its length squared.
+_EMAIL = re.compile(r"(?<![\w.+%-])[\w.+%-]+@[\w.-]*", re.UNICODE)
 # An address written to dodge robots: ivan(at)mail.ru, ivan [at] mail [dot] ru, ivan(собака)mail.ru.
-_EMAIL_SPELT = re.compile(r"[\w.+%-]+\s?[(\[{<]\s?(?:at|собака)\s?[)\]}>]\s?"
+_EMAIL_SPELT = re.compile(r"(?<![\w.+%-])[\w.+%-]+\s?[(\[{<]\s?(?:at|собака)\s?[)\]}>]\s?"
                           r"[\w-]+(?:(?:\.|\s?[(\[{<]\s?(?:dot|точка)\s?[)\]}>]\s?)[\w-]+)+", re.IGNORECASE)
 # Letters glued to digits with no separator are not a number of ours (a model name, a code).
 _EDGE_L = r"(?<![\w+])"
@@ -39,9 +41,11 @@ _SNILS = re.compile(_EDGE_L + r"\d{3}-\d{3}-\d{3}[ -]\d{2}" + _EDGE_R)
 # Phones: an optional + and country code, an optional (area code), then groups of digits joined by
 # spaces, dashes, dots or slashes, even one digit a group; 10 to 15 digits in all (so `8 912 345 67 89`,
 # `+7 (912) 345-67-89`, `89123456789`, `8/912/345/67/89`, `8 9 1 2 3 4 5 6 7 8 9`, `+44 20 7946 0958`).
-_PHONE = re.compile(r"(?<![\w+])(?:\+\s?)?\d{1,4}(?:[\s./-]?\(\d{1,5}\))?(?:[\s./-]?\d{1,5}){1,14}" + _EDGE_R)
+# The digit groups are possessive (`\d{1,5}+`): a run of digits splits into groups one way only, or a
+# long run that is not a phone would be tried in every split (a search query hung for minutes).
+_PHONE = re.compile(r"(?<![\w+])(?:\+\s?)?\d{1,4}+(?:[\s./-]?\(\d{1,5}+\))?(?:[\s./-]?\d{1,5}+){1,14}" + _EDGE_R)
 # A local number with its area code in brackets and no country code: (495) 123-45-67.
-_PHONE_LOCAL = re.compile(r"\(\d{3,5}\)\s?\d{1,4}(?:[\s.-]?\d{1,4}){1,4}" + _EDGE_R)
+_PHONE_LOCAL = re.compile(r"\(\d{3,5}+\)\s?\d{1,4}+(?:[\s.-]?\d{1,4}+){1,4}" + _EDGE_R)
 
 
 def luhn_valid(digits: str) -> bool:
