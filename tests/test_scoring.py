@@ -88,18 +88,6 @@ def test_results_follow_the_confidence_they_show():
     assert flat.order.tolist() == [0, 1, 2, 3] and np.allclose(flat.confidence, 0.5)
 
 
-def test_with_articles_in_one_language_the_order_and_the_answer_are_the_ranks():
-    """A knowledge base in one language (every eval set) keeps its fused order and the first
-    result's own confidence: only the confidences below the first are capped."""
-    rng = np.random.default_rng(7)
-    for _ in range(200):
-        rank, confidence = rng.random(30).round(2), rng.random(30)
-        for same in (np.ones(30, bool), np.zeros(30, bool)):
-            shown, order = scoring.ordered(rank, confidence, same)
-            assert order.tolist() == np.argsort(-rank, kind="stable").tolist()
-            assert shown[order[0]] == confidence[order[0]] and (np.diff(shown[order]) <= 0).all()
-
-
 def test_names_count_only_without_ngram_evidence():
     names, exact = np.array([0.0, 4.0, 0.0]), np.zeros(3)
     similarity = {"e5": np.array([0.5, 0.5, 0.5])}
