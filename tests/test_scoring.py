@@ -69,25 +69,6 @@ def test_an_exact_token_ranks_and_a_code_lifts_the_confidence():
     assert scores.rank.argmax() == 0 and scores.confidence[0] < 0.5
 
 
-def test_results_follow_the_confidence_they_show():
-    """Within a language the fused rank orders and a lower article never shows a surer confidence;
-    across languages, where the rank does not compare, the calibrated confidence decides."""
-    langs = np.array(["en", "en", "ru", "ru"])
-    # The English articles: 0 ranks first by its n-grams (which rank only), 1 is the more similar.
-    evidence = Evidence("en", langs, {"use": np.array([0.60, 0.75, 0.72, 0.2])}, ngrams=np.array([4.0, 0.0, 0.0, 0.0]))
-    scores = scoring.score(evidence, ((0.8, 10.0), (0.6, 10.0)), topic=np.arange(4))
-    assert scores.rank.argmax() == 0 and scores.rank[0] > scores.rank[2]  # the fused order puts English 0 first
-    own = scoring.calibrated(scores.uncalibrated, 0.8, 10.0)
-    assert own[1] > own[0]  # ...though 1 alone is the surer
-    assert scores.order.tolist()[0] == 2  # the Russian article is surer than any English one
-    shown = scores.confidence[scores.order]
-    assert (np.diff(shown) <= 0).all() and scores.confidence[1] == scores.confidence[0]  # capped at 0's
-    assert scores.order.tolist().index(0) < scores.order.tolist().index(1)  # the rank keeps its order
-    # all equal: every article shows the same and the order is the articles' own
-    flat = scoring.score(Evidence("en", np.array(["en"] * 4), {"use": np.full(4, 0.5)}), ((0.5, 10.0), (0.5, 10.0)))
-    assert flat.order.tolist() == [0, 1, 2, 3] and np.allclose(flat.confidence, 0.5)
-
-
 def test_names_count_only_without_ngram_evidence():
     names, exact = np.array([0.0, 4.0, 0.0]), np.zeros(3)
     similarity = {"e5": np.array([0.5, 0.5, 0.5])}

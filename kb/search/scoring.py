@@ -68,17 +68,16 @@ class Scores:
     """Per article (1-D for one question, 2-D with a row per question)."""
 
     semantic: np.ndarray  # the encoders' similarities, fused
-    rank: np.ndarray  # every signal's evidence, fused: orders the articles of one language (`ordered`)
+    rank: np.ndarray  # what orders the results
     uncalibrated: np.ndarray  # what the confidence is calibrated from
-    confidence: np.ndarray | None = None  # calibrated, as shown (`ordered`), when a calibration is given
-    order: np.ndarray | None = None  # with the confidence: the article numbers, best first
+    confidence: np.ndarray | None = None  # calibrated, when a calibration is given
 
 
 def score(evidence: Evidence, calibration=None, topic: np.ndarray | None = None) -> Scores:
     """The ranking score of every article, what its confidence is calibrated from and, given the
     `calibration` of the question's encoder set (threshold and slope for articles in the question's
-    language and for the others), its confidence as shown and the order of the results (`ordered`);
-    with each article's `topic`, the confidence is its topic's best."""
+    language and for the others), its confidence; with each article's `topic`, the confidence is
+    its topic's best."""
     langs, lang = evidence.article_langs, evidence.lang
     semantic = fuse_semantic(evidence.similarity, encoder_weights(evidence.similarity, lang, langs))
     rank = semantic.astype(np.float64)
@@ -95,29 +94,8 @@ def score(evidence: Evidence, calibration=None, topic: np.ndarray | None = None)
         confidence = np.where(langs == lang, calibrated(uncalibrated, *same), calibrated(uncalibrated, *across))
         if evidence.codes is not None:
             confidence = np.maximum(confidence, code_confidence(evidence.codes))
-        scores.confidence, scores.order = ordered(rank, confidence, langs == lang, topic)
+        scores.confidence = confidence if topic is None else topic_confidence(confidence, topic)
     return scores
-
-
-def ordered(rank: np.ndarray, confidence: np.ndarray, same_language: np.ndarray,
-            topic: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The confidence each article shows and the results' order (article numbers, best first), so
-    that the confidences shown never rise down the list and the first one decides "no match".
-
-    The fused `rank` and the calibrated `confidence` answer different questions. Within the articles
-    of one language the rank knows more (n-grams, keywords) and orders them; an article it puts
-    lower cannot be a surer answer than the one above it, so its confidence is capped there. Across
-    languages the rank does not compare (other encoders score the other language's articles, at
-    another scale) while the confidence is calibrated for each side: the two lists merge by
-    confidence, the rank breaking ties. A topic shows its best copy's confidence."""
-    shown = np.asarray(confidence, dtype=np.float64).copy()
-    for group in (same_language, ~same_language):
-        members = np.flatnonzero(group)
-        by_rank = members[np.argsort(-rank[members], kind="stable")]
-        shown[by_rank] = np.minimum.accumulate(shown[by_rank])
-    if topic is not None:
-        shown = topic_confidence(shown, topic)
-    return shown, np.lexsort((-rank, -shown))  # the last key sorts first
 
 
 def encoder_weights(encoders, query_lang: str, article_langs: np.ndarray) -> dict[str, np.ndarray]:

@@ -104,13 +104,13 @@ class Searcher:
         evidence, scores = self.score(query)
         build = self.build
         allowed = np.ones(len(build.articles), bool) if not lang else build.article_langs == lang
-        order = [i for i in scores.order if allowed[i]]
+        order = [i for i in np.argsort(-scores.rank, kind="stable") if allowed[i]]
         if prefer_lang:
             order = one_per_topic(order, build.topic, build.article_langs, prefer_lang)
         order = order[:limit]
         results = [self._result(i, scores.rank[i], float(scores.confidence[i]), query, evidence.closest)
                    for i in order]
-        # The answer is the first result, the surest shown: "no match" and the confidence are its own.
+        # The answer is the first result: "no match" and the confidence shown are that article's own.
         top_confidence = results[0].confidence if results else 0.0
         return SearchResponse(query=query, lang=evidence.lang, no_match=top_confidence < 0.5,
                               confidence=top_confidence, results=results,

@@ -106,10 +106,8 @@ class SearchResult(Shape):
     id: str
     title: str
     lang: Language
-    score: float = Field(description="the signals' fused score, which orders the articles of one language "
-                                     "(only its order means anything); results come in the order of confidence")
-    confidence: float = Field(ge=0, le=1, description="this article's calibrated confidence, never above the "
-                                                      "result before it's")
+    score: float = Field(description="the ranking score (only its order means anything)")
+    confidence: float = Field(ge=0, le=1, description="this article's calibrated confidence")
     matched: str = Field(description="the known phrasing (or answer passage) closest to the question")
     snippet: str = Field(description="HTML-escaped text of the answer with the question's words in <mark>")
     tags: list[str]

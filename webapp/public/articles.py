@@ -4,6 +4,7 @@ the index keeps beside the body, never reach the template.
 """
 from __future__ import annotations
 
+import numpy as np
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 
@@ -37,7 +38,7 @@ def _related(searcher, number: int) -> list[dict]:
         _evidence, scores = searcher.score(clean_query(searcher.articles[number]["title"]))
     except KBError:  # a title the search cannot take: the page goes out without related articles
         return []
-    order = one_per_topic(scores.order, build.topic, build.article_langs, language())
+    order = one_per_topic(np.argsort(-scores.rank, kind="stable"), build.topic, build.article_langs, language())
     return [public_fields(searcher.articles[i]) for i in order if build.topic[i] != build.topic[number]][:RELATED]
 
 
