@@ -61,7 +61,7 @@ def test_escalate_is_idempotent_and_report(kb, desk):
 
 
 def test_a_note_a_person_could_not_type_is_refused_and_never_printed(kb, desk):
-    assert kb("operators", "add", "anna", "--name", "Anna", "--role", "lead", "--password", "long-password").exit_code == 0
+    assert kb("operators", "add", "anna", "--name", "Anna", "--role", "lead", "--password", "a-long-password").exit_code == 0
     number = desk.create_ticket("Where is my parcel?", email="ann@example.com")["number"]
     kb("tickets", "take", str(number), "--as", "anna")
     for note in ("courier \x9b2J late", "courier \x85", "\u202eetal reiruoc", "courier \ufffe"):
