@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, current_app, redirect, request, url_for
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, format_datetime, get_locale, gettext as _
 
 from webapp.core.auth import ANYONE, allow
 from webapp.core.redirects import local_path
@@ -75,6 +75,15 @@ def switch_link(target: str | None = None) -> dict:
     return {"lang": other, "name": NAMES[other], "url": url}
 
 
+def channel_names() -> dict[str, str]:
+    """Each ticket channel's name in the reader's language (pages, history lines and CSVs alike)."""
+    return {"web": _("web"), "email": _("e-mail"), "chat": _("chat"), "phone": _("phone"), "social": _("social")}
+
+
+def channel_name(channel: str) -> str:
+    return channel_names().get(channel, channel)
+
+
 def register(app, timezone: str = "UTC") -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", timezone)
@@ -82,6 +91,7 @@ def register(app, timezone: str = "UTC") -> None:
     app.register_blueprint(bp)
 
     app.add_template_filter(shop_time)
+    app.add_template_global(channel_name)
 
     @app.context_processor
     def interface_language():

@@ -12,12 +12,8 @@ from flask_babel import format_datetime, gettext as _
 
 from kb.desk.notes import ARTICLE_NOTE, JOINED_NOTE
 from kb.errors import IndexMissing
+from webapp.core.i18n import channel_name
 from webapp.core.services import services
-
-
-def _channel(channel: str) -> str:
-    return {"web": _("web"), "email": _("e-mail"), "chat": _("chat"), "phone": _("phone"),
-            "social": _("social")}.get(channel, channel)
 
 
 def article_title(article_id: str | None) -> str | None:
@@ -35,9 +31,9 @@ def _what(kind: str, params: dict) -> str:
     """The line saying what the desk did, from the event's parameters ("" when it says nothing more)."""
     if kind == "created":
         if params.get("registered_by"):
-            return _("via %(channel)s, registered by %(login)s", channel=_channel(params.get("channel", "")),
+            return _("via %(channel)s, registered by %(login)s", channel=channel_name(params.get("channel", "")),
                      login=params["registered_by"])
-        return _("via %(channel)s", channel=_channel(params.get("channel", "")))
+        return _("via %(channel)s", channel=channel_name(params.get("channel", "")))
     if kind == "assigned":
         how, to = params.get("how"), params.get("to", "")
         return {"taken": _("taken by %(login)s", login=to),

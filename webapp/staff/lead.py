@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from kb.desk.records import utcnow
 from kb.desk.reports import COLUMNS, monthly_report, parse_month, report_csv
 from webapp.core.auth import LEADS, allow
+from webapp.core.i18n import channel_names
 from webapp.core.services import services
 from webapp.staff.board import now_page
 
@@ -43,13 +44,13 @@ def csv_words() -> dict[str, str]:
             "escalated": _("Escalated"), "breaches": _("Breaches"),
             "median_first_response_minutes": _("First response, median (min)"),
             "median_solution_hours": _("Solution, median (h)"), "average_rating": _("Rating, average"),
-            "web": _("web"), "email": _("e-mail"), "chat": _("chat"), "phone": _("phone"), "social": _("social"),
             "day": _("Day"), "asked": _("Asked"), "help": _("Help centre"), "console": _("Console"), "api": _("API"),
             "answered": _("Answered (times)"), "no_match": _("No match"), "opened": _("Opened"),
             "helpful": _("Helpful"), "not_helpful": _("Not helpful"), "question": _("Question"),
             "tickets": _("Tickets"), "last_asked": _("Last asked"), "article_id": _("Article"),
             "helpful_share": _("Helpful share"), "trouble": _("Trouble"), "questions": _("Questions"),
-            "tier_1": _("Tier 1"), "tier_2": _("Tier 2"), "tier_3": _("Tier 3"), "total": _("Total")}
+            "tier_1": _("Tier 1"), "tier_2": _("Tier 2"), "tier_3": _("Tier 3"), "total": _("Total"),
+            **channel_names()}
 
 
 @bp.get("/month.csv")
